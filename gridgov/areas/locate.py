@@ -1,0 +1,207 @@
+"""Locate: which grid, village, town and county a point lies in.
+
+The active grids are held in memory in shapely STRtrees (one for territorial grids, one
+for exclusive grids), built on first use and rebuilt when the territory revision moves.
+A point on an edge shared by two territorial grids goes to the one with the smaller
+code, so the answer never depends on load order.
+"""
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import shapely
+from django.conf import settings
+
+from gridgov.areas.choices import GridKind, GridStatus
+from gridgov.core.geo import from_geojson, to_wgs84
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class GridPlace:
+    code: str
+    name: str
+    kind: str
+    subject: str = ""
+
+
+@dataclass
+class Located:
+    """The answer for one point. ``inside`` is False outside the city's land and sea."""
+
+    lon: float
+    lat: float
+    inside: bool
+    grid: GridPlace | None = None
+    village: Place | None = None
+    town: Place | None = None
+    county: Place | None = None
+    exclusive: list[GridPlace] = field(default_factory=list)
+    at_sea: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class LocateIndex:
+    """An immutable snapshot of the map for fast point queries."""
+
+    def __init__(self, revision: int, grids: list[tuple], areas: list[tuple], seas: list):
+        self.revision = revision
+        # Areas by code, for names along a grid's path.
+        self.areas: dict[str, Place] = {code: Place(code, name) for code, name, _l, _g in areas}
+        territorial = sorted((g for g in grids if g[2] != GridKind.EXCLUSIVE), key=lambda g: g[0])
+        exclusive = sorted((g for g in grids if g[2] == GridKind.EXCLUSIVE), key=lambda g: g[0])
+        self.territorial = [
+            GridPlace(code, name, kind, subject) for code, name, kind, subject, _ in territorial
+        ]
+        self.exclusive = [
+            GridPlace(code, name, kind, subject) for code, name, kind, subject, _ in exclusive
+        ]
+        self.exclusive_maritime = np.array(
+            [g.subject == "maritime" for g in self.exclusive], dtype=bool
+        )
+        self.t_shapes = np.array([g[4] for g in territorial], dtype=object)
+        self.e_shapes = np.array([g[4] for g in exclusive], dtype=object)
+        shapely.prepare(self.t_shapes)
+        shapely.prepare(self.e_shapes)
+        self.t_tree = shapely.STRtree(self.t_shapes)
+        self.e_tree = shapely.STRtree(self.e_shapes)
+        # Area polygons, deepest level first, for points that no grid covers.
+        area_rows = sorted((a for a in areas if a[3] is not None), key=lambda a: (-a[2], a[0]))
+        self.area_codes = [a[0] for a in area_rows]
+        self.a_shapes = np.array([a[3] for a in area_rows], dtype=object)
+        shapely.prepare(self.a_shapes)
+        self.a_tree = shapely.STRtree(self.a_shapes)
+        self.seas = np.array(seas, dtype=object)
+        shapely.prepare(self.seas)
+
+    @classmethod
+    def load(cls) -> "LocateIndex":
+        from gridgov.areas.models import Area, Grid, TerritoryRevision
+
+        revision = (
+            TerritoryRevision.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+        )
+        grids = [
+            (code, name, kind, subject, from_geojson(geometry))
+            for code, name, kind, subject, geometry in Grid.objects.filter(
+                status=GridStatus.ACTIVE
+            ).values_list("code", "name", "kind", "subject", "geometry")
+        ]
+        areas = []
+        seas = []
+        for code, name, level, geometry, sea in Area.objects.filter(
+            code__startswith=settings.CITY_CODE
+        ).values_list("code", "name", "level", "geometry", "sea_geometry"):
+            shape = from_geojson(geometry) if geometry else None
+            areas.append((code, name, level, shape))
+            if sea:
+                seas.append(from_geojson(sea))
+        return cls(revision, grids, areas, seas)
+
+    # Single points ---------------------------------------------------------------
+
+    def locate(self, lon: float, lat: float) -> Located:
+        point = shapely.Point(lon, lat)
+        hits = self.t_tree.query(point, predicate="intersects")
+        grid = self.territorial[int(hits.min())] if hits.size else None
+        ex_hits = self.e_tree.query(point, predicate="intersects")
+        exclusive = [self.exclusive[i] for i in sorted(ex_hits.tolist())]
+        return self._answer(lon, lat, point, grid, exclusive)
+
+    def _answer(self, lon, lat, point, grid, exclusive) -> Located:
+        anchor = grid or (exclusive[0] if exclusive else None)
+        if anchor is not None:
+            code = anchor.code
+            at_sea = grid is None and all(g.subject == "maritime" for g in exclusive)
+            return Located(
+                lon,
+                lat,
+                True,
+                grid=grid,
+                village=self.areas.get(code[:12]),
+                town=self.areas.get(code[:9]),
+                county=self.areas.get(code[:6]),
+                exclusive=exclusive,
+                at_sea=at_sea,
+            )
+        # No grid here: the deepest area whose boundary holds the point, if any.
+        hits = self.a_tree.query(point, predicate="intersects")
+        if hits.size:
+            code = self.area_codes[int(hits.min())]
+            return Located(
+                lon,
+                lat,
+                True,
+                village=self.areas.get(code[:12]) if len(code) >= 12 else None,
+                town=self.areas.get(code[:9]) if len(code) >= 9 else None,
+                county=self.areas.get(code[:6]) if len(code) >= 6 else None,
+            )
+        if self.seas.size and shapely.intersects(self.seas, point).any():
+            return Located(lon, lat, True, at_sea=True)
+        return Located(lon, lat, False)
+
+    # Many points at once ---------------------------------------------------------
+
+    def locate_codes(self, lons, lats) -> np.ndarray:
+        """The territorial grid code for each point ('' where none), vectorised."""
+        points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+        point_idx, grid_idx = self.t_tree.query(points, predicate="intersects")
+        best = np.full(len(points), -1, dtype=np.int64)
+        if point_idx.size:
+            # Smallest grid index (= smallest code) per point, for shared edges.
+            order = np.lexsort((grid_idx, point_idx))
+            point_idx, grid_idx = point_idx[order], grid_idx[order]
+            first = np.ones(point_idx.size, dtype=bool)
+            first[1:] = point_idx[1:] != point_idx[:-1]
+            best[point_idx[first]] = grid_idx[first]
+        codes = np.array([g.code for g in self.territorial] + [""], dtype=object)
+        return codes[best]
+
+    def locate_many(self, lons, lats) -> list[Located]:
+        return [self.locate(float(x), float(y)) for x, y in zip(lons, lats, strict=True)]
+
+
+_lock = threading.Lock()
+_index: LocateIndex | None = None
+_checked_at = 0.0
+# How often a process asks the database whether the map changed (seconds).
+REFRESH_SECONDS = 5.0
+
+
+def invalidate() -> None:
+    global _index
+    _index = None
+
+
+def get_index() -> LocateIndex:
+    """The current index; other processes' changes show within REFRESH_SECONDS."""
+    global _index, _checked_at
+    index = _index
+    now = time.monotonic()
+    if index is not None and now - _checked_at < REFRESH_SECONDS:
+        return index
+    from gridgov.areas.models import TerritoryRevision
+
+    with _lock:
+        revision = (
+            TerritoryRevision.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+        )
+        if _index is None or _index.revision != revision:
+            _index = LocateIndex.load()
+        _checked_at = now
+        return _index
+
+
+def locate(lon: float, lat: float, crs: str = "wgs84") -> Located:
+    """Where is (lon, lat)? Input in WGS-84 or GCJ-02; the answer carries WGS-84."""
+    lon, lat = to_wgs84(lon, lat, crs)
+    return get_index().locate(lon, lat)
