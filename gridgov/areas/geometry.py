@@ -99,6 +99,9 @@ def check_within_county(shape: BaseGeometry, county_shape) -> float:
     """Square metres of ``shape`` outside the county (0 when inside)."""
     if county_shape is None:
         return 0.0
+    shapely.prepare(county_shape)
+    if county_shape.covers(shape):
+        return 0.0
     outside = shape.difference(county_shape)
     return approx_area_m2(outside)
 

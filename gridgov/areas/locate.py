@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import shapely
-from django.conf import settings
 
 from gridgov.areas.choices import GridKind, GridStatus
 from gridgov.core.geo import from_geojson, to_wgs84
@@ -98,9 +97,9 @@ class LocateIndex:
         ]
         areas = []
         seas = []
-        for code, name, level, geometry, sea in Area.objects.filter(
-            code__startswith=settings.CITY_CODE
-        ).values_list("code", "name", "level", "geometry", "sea_geometry"):
+        for code, name, level, geometry, sea in Area.objects.values_list(
+            "code", "name", "level", "geometry", "sea_geometry"
+        ):
             shape = from_geojson(geometry) if geometry else None
             areas.append((code, name, level, shape))
             if sea:
