@@ -21,3 +21,13 @@ def staff_user(db):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_locate_index():
+    """Each test sees the map of its own database, not the index of the previous test."""
+    from gridgov.areas import locate
+
+    locate.invalidate()
+    yield
+    locate.invalidate()

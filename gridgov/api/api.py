@@ -1,10 +1,12 @@
 """The REST API root (django-ninja). OpenAPI at /api/openapi.json, docs at /api/docs."""
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from gridgov.areas.api import router as areas_router
+from gridgov.core.exceptions import ActionError
 
 api = NinjaAPI(
     title="gridgov API",
@@ -18,6 +20,20 @@ api = NinjaAPI(
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return api.create_response(request, {"detail": "未找到"}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc: ValidationError):
+    """An action refused its input: field errors, in Chinese, nothing changed."""
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    body = {"detail": "输入有误", "code": "invalid", "errors": errors}
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(ActionError)
+def refused(request, exc: ActionError):
+    body = {"detail": exc.message, "code": exc.code}
+    return api.create_response(request, body, status=exc.status)
 
 
 api.add_router("/areas", areas_router, tags=["areas"])

@@ -590,11 +590,11 @@ def do_approve_adjustment(
 
 
 def _short(village_name: str) -> str:
-    for suffix in ("居民委员会", "村民委员会", "委员会"):
+    """长田社区居民委员会 → 长田社区; 那丽村民委员会 → 那丽村 (for default grid names)."""
+    for suffix, plain in (("居民委员会", "社区"), ("村民委员会", "村"), ("委员会", "")):
         if village_name.endswith(suffix):
-            return village_name[: -len(suffix)] + (
-                "社区" if suffix == "居民委员会" else "村" if suffix == "村民委员会" else ""
-            )
+            stem = village_name[: -len(suffix)]
+            return stem if stem.endswith(plain) else stem + plain
     return village_name
 
 

@@ -1,11 +1,10 @@
 """Areas and grids API: locate, area tree, grids (list, detail, GeoJSON), adjustments."""
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Field, FilterSchema, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -13,7 +12,6 @@ from gridgov.areas import actions
 from gridgov.areas import locate as locate_mod
 from gridgov.areas.choices import AreaLevel, GridStatus
 from gridgov.areas.models import Area, Grid, GridAdjustment
-from gridgov.core.exceptions import ActionError
 
 router = Router()
 
@@ -124,15 +122,21 @@ class GridDetailOut(GridOut):
 
 
 class GridFilter(FilterSchema):
-    county: str | None = Field(None, q="code__startswith", description="县（区）代码")
-    town: str | None = Field(None, q="code__startswith", description="镇（街道）代码")
-    village: str | None = Field(None, q="village__code")
-    kind: str | None = Field(None, q="kind")
-    subject: str | None = Field(None, q="subject")
-    status: str | None = Field(
-        GridStatus.ACTIVE, q="status", description="active、retired；空为全部"
+    county: Annotated[str | None, FilterLookup(q="code__startswith")] = Field(
+        None, description="县（区）代码"
     )
-    q: str | None = Field(None, q=["code__startswith", "name__icontains"])
+    town: Annotated[str | None, FilterLookup(q="code__startswith")] = Field(
+        None, description="镇（街道）代码"
+    )
+    village: Annotated[str | None, FilterLookup(q="village__code")] = None
+    kind: Annotated[str | None, FilterLookup(q="kind")] = None
+    subject: Annotated[str | None, FilterLookup(q="subject")] = None
+    status: Annotated[str | None, FilterLookup(q="status")] = Field(
+        GridStatus.ACTIVE, description="active、retired；空为全部"
+    )
+    q: Annotated[str | None, FilterLookup(q=["code__startswith", "name__icontains"])] = Field(
+        None, description="编码前缀或名称"
+    )
 
 
 @router.get("/grids", response=list[GridOut], summary="网格列表", operation_id="list_grids")
@@ -277,17 +281,6 @@ class DecisionIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-def _run(action, *args, **kwargs):
-    """Call an action; turn its refusals into the API's error shape."""
-    try:
-        return action(*args, **kwargs)
-    except ValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        raise HttpError(422, {"detail": "输入有误", "code": "invalid", "errors": errors}) from exc
-    except ActionError as exc:
-        raise HttpError(exc.status, {"detail": exc.message, "code": exc.code}) from exc
-
-
 @router.get(
     "/adjustments",
     response=list[AdjustmentOut],
@@ -326,8 +319,7 @@ def propose_adjustment(request, payload: AdjustmentIn):
     town = get_object_or_404(
         Area.objects.restrict(request.user, "view"), code=payload.town_code, level=AreaLevel.TOWN
     )
-    adjustment = _run(
-        actions.do_propose_adjustment,
+    adjustment = actions.do_propose_adjustment(
         town=town,
         kind=payload.kind,
         trigger=payload.trigger,
@@ -337,7 +329,7 @@ def propose_adjustment(request, payload: AdjustmentIn):
         actor=request.user,
         source="api",
     )
-    return 201, adjustment
+    return Status(201, adjustment)
 
 
 @router.post(
@@ -350,7 +342,7 @@ def approve_adjustment(request, number: str, payload: DecisionIn):
     adjustment = get_object_or_404(
         GridAdjustment.objects.restrict(request.user, "view"), number=number
     )
-    _run(actions.do_approve_adjustment, adjustment, actor=request.user, note=payload.note)
+    actions.do_approve_adjustment(adjustment, actor=request.user, note=payload.note)
     adjustment.refresh_from_db()
     return adjustment
 
@@ -365,6 +357,6 @@ def reject_adjustment(request, number: str, payload: DecisionIn):
     adjustment = get_object_or_404(
         GridAdjustment.objects.restrict(request.user, "view"), number=number
     )
-    _run(actions.do_reject_adjustment, adjustment, actor=request.user, note=payload.note)
+    actions.do_reject_adjustment(adjustment, actor=request.user, note=payload.note)
     adjustment.refresh_from_db()
     return adjustment
