@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "gridgov.orgs",
     "gridgov.areas",
     "gridgov.api",
-    "gridgov.portal",
     "gridgov.demo",
 ]
 
