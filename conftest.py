@@ -9,12 +9,20 @@ def territory(db):
 
 
 @pytest.fixture
-def staff_user(db):
+def staff_user(territory):
+    """An agency operator of the test city, its county and its town: sees and proposes
+    everything in the test territory, and approves as the county."""
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user(
-        username="operator", password="Grid-test-2024!", full_name="测试操作员", is_staff=True
+    from gridgov.core.testing import grant
+    from gridgov.orgs.choices import Role
+
+    user = get_user_model().objects.create_user(
+        username="operator", password="Grid-test-2024!", full_name="测试操作员"
     )
+    for level in ("city", "county", "town"):
+        grant(user, Role.AGENCY_OPERATOR, area=territory[level])
+    return user
 
 
 @pytest.fixture

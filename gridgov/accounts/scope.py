@@ -1,31 +1,209 @@
-"""Scope: which rows a user may act on.
+"""Scope: which rows a user may act on, derived from their posts (岗位).
 
-Models that users reach declare where their area code lives (``scope_area_field``)
-so that a grant on an area covers its whole subtree with one ``startswith`` filter.
+``Model.objects.restrict(user, action)`` asks :func:`scope_filter` for a ``Q`` built
+from the rules below: each rule maps one post and one action to the rows that post
+allows (or None). A user's scope is the union over their current posts. A grant on an
+area covers its whole subtree (``code__startswith``); a grid post covers its grids; a
+department post covers what belongs or was passed to that department.
+
+A model joins by registering a rule with ``@rule("app_label.ModelName")``. A model
+without a rule is reachable by nobody through restrict().
 """
+
+from collections.abc import Callable
 
 from django.db.models import Q
 
-ACTIONS = frozenset(
-    {"view", "add", "change", "delete", "export", "unmask", "approve", "propose", "file"}
+from gridgov.orgs.choices import (
+    ADMIN_ROLES,
+    AREA_ROLES,
+    DEPARTMENT_ROLES,
+    EXCLUSIVE_GRID_ROLES,
+    GRID_ROLES,
+    VILLAGE_ROLES,
+    ZONE_ROLES,
+    Role,
 )
+
+ACTIONS = frozenset(
+    {"view", "add", "change", "delete", "export", "unmask", "approve", "propose", "grant"}
+)
+
+Rule = Callable[["Post", str], Q | None]  # noqa: F821
+RULES: dict[str, Rule] = {}
+NOTHING = Q(pk__in=[])
+
+
+def rule(label: str):
+    """Register the scope rule of a model (``"areas.Grid"``)."""
+
+    def register(func: Rule) -> Rule:
+        RULES[label] = func
+        return func
+
+    return register
+
+
+def current_posts(user) -> list:
+    """The user's posts in force today, loaded once per user object (i.e. per request)."""
+    cached = getattr(user, "_current_posts", None)
+    if cached is None:
+        from gridgov.orgs.models import Post
+
+        cached = list(
+            Post.objects.current()
+            .filter(user=user)
+            .select_related("area", "grid", "department__area", "zone")
+            .prefetch_related("zone__covers")
+        )
+        user._current_posts = cached
+    return cached
+
+
+def forget_posts(user) -> None:
+    """Drop the cached posts (after granting or ending one in the same request)."""
+    user.__dict__.pop("_current_posts", None)
 
 
 def scope_filter(user, model, action: str) -> Q | None:
-    """A filter for ``model`` rows that ``user`` may ``action``, or None for nothing.
-
-    Until posts exist every active staff account sees the whole city; anonymous and
-    inactive users see nothing.
-    """
+    """A filter for ``model`` rows that ``user`` may ``action``, or None for nothing."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    if action != "view" and not (user.is_staff or user.is_superuser):
+    model_rule = RULES.get(model._meta.label)
+    if model_rule is None:
         return None
-    return Q()
+    combined = None
+    for post in current_posts(user):
+        condition = model_rule(post, action)
+        if condition is None:
+            continue
+        combined = condition if combined is None else combined | condition
+    return combined
 
 
 def can(user, action: str, obj) -> bool:
     """Whether ``user`` may ``action`` this object (the same rule as restrict())."""
     return type(obj).objects.filter(pk=obj.pk).restrict(user, action).exists()
+
+
+def has_role(user, *roles) -> bool:
+    return any(post.role in roles for post in current_posts(user))
+
+
+# Where a post sits, as area codes ------------------------------------------------
+
+
+def home_codes(post) -> list[str]:
+    """The area codes whose subtrees a post covers."""
+    if post.role in AREA_ROLES or post.role in VILLAGE_ROLES:
+        return [post.area.code]
+    if post.role in GRID_ROLES or post.role in EXCLUSIVE_GRID_ROLES:
+        return [post.grid.code]
+    if post.role in DEPARTMENT_ROLES:
+        return [post.department.area.code]
+    if post.role in ZONE_ROLES:
+        return [area.code for area in post.zone.covers.all()] or [post.zone.area.code]
+    return []
+
+
+def subtree(field: str, codes: list[str]) -> Q:
+    condition = NOTHING
+    for code in codes:
+        condition |= Q(**{f"{field}__startswith": code})
+    return condition
+
+
+def ancestors(field: str, codes: list[str]) -> Q:
+    """The areas above each code (city, county, town, village of a grid)."""
+    prefixes = {code[:n] for code in codes for n in (4, 6, 9, 12) if n < len(code)}
+    return Q(**{f"{field}__in": sorted(prefixes)}) if prefixes else NOTHING
+
+
+def is_area_staff(post) -> bool:
+    return post.role in AREA_ROLES or post.role in ZONE_ROLES
+
+
+# Rules ------------------------------------------------------------------------------
+
+
+@rule("areas.Area")
+def _area(post, action):
+    if action == "view":
+        if post.role in ADMIN_ROLES:
+            return Q()
+        codes = home_codes(post)
+        return subtree("code", codes) | ancestors("code", codes)
+    if action == "propose" and post.role in AREA_ROLES and post.area.level == 3:
+        # 第六条: the town (镇/街道) proposes changes to its grids.
+        return Q(code=post.area.code)
+    return None
+
+
+@rule("areas.Grid")
+def _grid(post, action):
+    if action != "view":
+        return None
+    if post.role in ADMIN_ROLES:
+        return Q()
+    if post.role in DEPARTMENT_ROLES:
+        # Exclusive grids are under dual management: the department sees its own.
+        return Q(department=post.department_id) | subtree("code", home_codes(post))
+    return subtree("code", home_codes(post))
+
+
+@rule("areas.GridAdjustment")
+def _adjustment(post, action):
+    if not is_area_staff(post):
+        return None
+    codes = home_codes(post)
+    if action == "view":
+        return subtree("town__code", codes)
+    if action == "approve" and post.role in AREA_ROLES and post.area.level == 2:
+        # 第六条: the county agency approves its towns' adjustments.
+        return subtree("town__code", codes)
+    return None
+
+
+@rule("orgs.Department")
+def _department(post, action):
+    if action == "view":
+        return Q()
+    return None
+
+
+@rule("orgs.Agency")
+def _agency(post, action):
+    if action == "view":
+        return Q()
+    return None
+
+
+@rule("orgs.Post")
+def _post(post, action):
+    if post.role == Role.SECURITY_ADMIN and action in {"view", "grant", "change"}:
+        return Q()
+    if post.role in (Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN) and action == "view":
+        return Q()
+    if action == "view" and is_area_staff(post):
+        # Agencies see who works in their area (for the staffing report).
+        codes = home_codes(post)
+        return subtree("area__code", codes) | subtree("grid__code", codes)
+    return None
+
+
+@rule("accounts.User")
+def _user(post, action):
+    if post.role == Role.SYSTEM_ADMIN and action in {"view", "add", "change"}:
+        return Q()
+    if post.role in (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN) and action == "view":
+        return Q()
+    return None
+
+
+@rule("core.AuditEvent")
+def _audit(post, action):
+    if post.role == Role.AUDIT_ADMIN and action == "view":
+        return Q()
+    return None

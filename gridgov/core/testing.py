@@ -82,3 +82,17 @@ def make_territory(*, grids_per_village: int = 2) -> dict[str, Area]:
         "village_a": village_a,
         "village_b": village_b,
     }
+
+
+def grant(user, role, *, area=None, grid=None, department=None, start=None):
+    """Give ``user`` a post (test helper; the product grants through orgs.actions)."""
+    from gridgov.orgs.models import Post
+
+    return Post.objects.create(
+        user=user,
+        role=role,
+        area=area,
+        grid=grid,
+        department=department,
+        start_date=start or date(2020, 1, 1),
+    )

@@ -6,7 +6,8 @@ import pytest
 from shapely.geometry import box
 
 from gridgov.core.geo import to_geojson
-from gridgov.core.testing import square
+from gridgov.core.testing import grant, square
+from gridgov.orgs.choices import Role
 
 A1 = "990101001001001"
 
@@ -104,7 +105,8 @@ def test_propose_and_approve_through_the_api(staff_client, territory, django_use
     # The proposer may not approve; a county operator does.
     refused = post(staff_client, f"/api/areas/adjustments/{number}/approve", {"note": ""})
     assert refused.status_code == 403
-    approver = django_user_model.objects.create_user("county", password="x", is_staff=True)
+    approver = django_user_model.objects.create_user("county", password="x")
+    grant(approver, Role.AGENCY_OPERATOR, area=territory["county"])
     staff_client.force_login(approver)
     approved = post(staff_client, f"/api/areas/adjustments/{number}/approve", {"note": "同意"})
     assert approved.status_code == 200, approved.content

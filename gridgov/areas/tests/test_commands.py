@@ -9,6 +9,8 @@ from shapely.geometry import box
 from gridgov.areas.choices import AdjustmentStatus
 from gridgov.areas.models import Grid, GridAdjustment
 from gridgov.core.geo import to_geojson, wgs84_to_gcj02
+from gridgov.core.testing import grant
+from gridgov.orgs.choices import Role
 
 
 def run(*args) -> str:
@@ -57,7 +59,8 @@ def write(tmp_path, features, name="proposal.geojson"):
 
 
 def test_import_creates_a_proposal_and_approves_when_told(territory, tmp_path, django_user_model):
-    django_user_model.objects.create_user("county", password="x", is_staff=True)
+    county = django_user_model.objects.create_user("county", password="x")
+    grant(county, Role.AGENCY_OPERATOR, area=territory["county"])
     path = write(
         tmp_path,
         [
