@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from gridgov.conf import env, env_bool, env_float, env_int, env_list
@@ -127,6 +128,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# The project's own and vendored assets (gridgov/static is not inside an app).
+STATICFILES_DIRS = [BASE_DIR / "gridgov" / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -177,7 +180,7 @@ if MAP_TILE_URL:
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", *_tile_origins],
         "connect-src": ["'self'"],
@@ -198,6 +201,13 @@ GRID_BOUNDARY_TOLERANCE_M2 = env_float("GRID_BOUNDARY_TOLERANCE_M2", 500.0)
 # The city whose areas this installation serves (materialised-path code).
 CITY_CODE = env("CITY_CODE", "4507")
 SITE_NAME = env("SITE_NAME", "城乡网格化服务管理信息系统")
+
+# Audit log (docs/security.md): kept at least six months (网络安全法 第二十一条), then purged.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+if AUDIT_RETENTION_DAYS < 184:
+    raise ImproperlyConfigured(
+        f"GRIDGOV_AUDIT_RETENTION_DAYS must be at least 184 (six months), not {AUDIT_RETENTION_DAYS}"
+    )
 
 LOGGING = {
     "version": 1,
