@@ -552,3 +552,11 @@ def test_withdrawing_a_proposal(staff_client, territory):
         reverse("areas:adjustment_withdraw", args=[adjustment.number]), follow=True
     )
     assert "已撤回" in text_of(response)
+
+
+def test_chinese_by_default_even_for_an_english_browser(staff_client, territory):
+    html = text_of(
+        staff_client.get(reverse("areas:grid_list"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    )
+    assert '<html lang="zh-hans">' in html
+    assert "网格地图" in html
