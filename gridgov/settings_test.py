@@ -8,9 +8,19 @@ import os
 
 os.environ.setdefault("GRIDGOV_DEBUG", "false")
 os.environ.setdefault("GRIDGOV_SECRET_KEY", "test-only-secret-key-0123456789abcdef")
+# Fixed, public test-only keys (data key "1", index key, audit key): never use elsewhere.
+os.environ.setdefault(
+    "GRIDGOV_KEYS",
+    '{"data": {"current": "1", "keys": {"1": "AAECAwQFBgcICQoLDA0ODw=="}}, '
+    '"index": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=", '
+    '"audit": "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8="}',
+)
 
 from gridgov.settings import *  # noqa: F403
-from gridgov.settings import VAR_DIR, database_config
+from gridgov.settings import INSTALLED_APPS, VAR_DIR, database_config
+
+# Models with encrypted fields for the core tests (tables made without migrations).
+INSTALLED_APPS = [*INSTALLED_APPS, "gridgov.core.tests.app"]
 
 DATABASES = {
     "default": database_config(

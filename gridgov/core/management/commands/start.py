@@ -11,6 +11,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from gridgov.orgs.choices import Role
+from gridgov.orgs.models import Post
 
 ADMIN_USERNAME = "admin"
 
@@ -47,8 +51,13 @@ class Command(BaseCommand):
             self.stdout.write(f"管理员账户：{ADMIN_USERNAME}（密码在首次启动时已显示）")
             return
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(
-            username=ADMIN_USERNAME, password=password, email="", full_name="系统管理员"
+        admin = User.objects.create_user(
+            username=ADMIN_USERNAME, password=password, full_name="系统管理员"
+        )
+        # The first system administrator is granted by the installation itself (no
+        # granting user); every later post is granted by a security administrator.
+        Post.objects.create(
+            user=admin, role=Role.SYSTEM_ADMIN, start_date=timezone.localdate(), note="安装时创建"
         )
         self.stdout.write(self.style.SUCCESS("已创建管理员账户（仅显示这一次，请妥善保存）："))
         self.stdout.write(f"  用户名：{ADMIN_USERNAME}")
