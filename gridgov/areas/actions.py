@@ -591,7 +591,8 @@ def do_approve_adjustment(
 
 def _short(village_name: str) -> str:
     """长田社区居民委员会 → 长田社区; 那丽村民委员会 → 那丽村 (for default grid names)."""
-    for suffix, plain in (("居民委员会", "社区"), ("村民委员会", "村"), ("委员会", "")):
+    suffixes = (("居民委员会", "社区"), ("居委会", "社区"), ("村民委员会", "村"), ("村委会", "村"))
+    for suffix, plain in suffixes:
         if village_name.endswith(suffix):
             stem = village_name[: -len(suffix)]
             return stem if stem.endswith(plain) else stem + plain
