@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "gridgov.accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -113,9 +114,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "gridgov.accounts.passwords.LengthValidator"},
+    {"NAME": "gridgov.accounts.passwords.CharacterClassValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "gridgov.accounts.passwords.HistoryValidator"},
 ]
 
 # Language and time: the UI speaks 简体中文 first; times are stored in UTC and shown
@@ -222,4 +224,27 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
     },
+}
+
+# Login security (MLPS level 3 defaults; docs/security.md).
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 8)
+PASSWORD_MIN_CLASSES = env_int("PASSWORD_MIN_CLASSES", 3)
+PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5)
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90)
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 30)
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+ACCOUNT_INACTIVE_DAYS = env_int("ACCOUNT_INACTIVE_DAYS", 90)
+TOTP_REQUIRED = env_bool("TOTP_REQUIRED", True)
+TOTP_ISSUER = env("TOTP_ISSUER", "gridgov")
+UNMASK_DAILY_LIMIT = env_int("UNMASK_DAILY_LIMIT", 50)
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 365)
+
+# Periodic jobs run by the worker (name → task and interval in seconds).
+PERIODIC_JOBS = {
+    "disable_inactive_accounts": {
+        "task": "gridgov.accounts.tasks.disable_inactive_accounts",
+        "every": 3600,
+    },
+    "purge_audit_log": {"task": "gridgov.core.tasks.purge_audit_log", "every": 24 * 3600},
 }

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -8,8 +7,7 @@ from gridgov.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("gridgov.accounts.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("areas/", include("gridgov.areas.urls")),
     path("api/", api.urls),

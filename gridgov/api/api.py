@@ -3,16 +3,16 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.security import django_auth
 
+from gridgov.api.auth import api_auth
 from gridgov.areas.api import router as areas_router
 from gridgov.core.exceptions import ActionError
 
 api = NinjaAPI(
     title="gridgov API",
     version="1",
-    description="城乡网格化服务管理信息系统接口。需要登录（会话）；程序访问的令牌认证随权限管理提供。",
-    auth=django_auth,
+    description="城乡网格化服务管理信息系统接口。认证：网站登录会话（写操作需 X-CSRFToken），或程序使用的接口令牌（Authorization: Bearer gg_…）。",
+    auth=api_auth,
     urls_namespace="api",
 )
 

@@ -136,3 +136,18 @@ class AuditPurge(models.Model):
 
     def __str__(self) -> str:
         return f"purge {self.started_at}"
+
+
+class PeriodicRun(models.Model):
+    """When each periodic job is next due; claimed with a conditional UPDATE so that
+    several workers on several machines run each job once."""
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField()
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("定时任务")
+
+    def __str__(self) -> str:
+        return self.name

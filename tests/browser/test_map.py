@@ -2,8 +2,10 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from gridgov.accounts import totp
 from gridgov.areas.models import Grid
 from gridgov.core.testing import VILLAGE_A, VILLAGE_B, grant
 from gridgov.orgs.choices import Role
@@ -17,7 +19,10 @@ PASSWORD = "Grid-browser-2024!"
 def worker(territory):
     """An operator of the test town's grid-management agency."""
     user = get_user_model().objects.create_user(
-        username="wanggeyuan", password=PASSWORD, full_name="网格员小李"
+        username="wanggeyuan",
+        password=PASSWORD,
+        full_name="网格员小李",
+        password_changed_at=timezone.now(),
     )
     grant(user, Role.AGENCY_OPERATOR, area=territory["town"])
     return user
@@ -30,6 +35,12 @@ def log_in(page, live_server, next_path):
     page.fill("#id_username", "wanggeyuan")
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="登录", exact=True).click()
+    # An agency operator signs in with a second factor: the first time, enrol an
+    # authenticator app from the secret shown, then type its current code.
+    expect(page.locator("h1")).to_have_text("启用动态口令")
+    secret = page.get_by_test_id("totp-secret").inner_text()
+    page.fill("#id_code", totp.code_at(secret, totp.current_step()))
+    page.get_by_role("button", name="启用并登录").click()
     expect(page.get_by_test_id("user-name")).to_have_text("网格员小李")
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.defaults import permission_denied
 
 from gridgov.areas import actions
@@ -109,13 +110,21 @@ def test_home_redirects_to_the_map(staff_client):
     assert response["Location"] == reverse("areas:map")
 
 
-def test_login_page_logs_in(client, staff_user):
+def test_login_page_logs_in(client, territory, django_user_model):
+    # A grid worker signs in with a password alone (no second factor for grid posts).
+    user = django_user_model.objects.create_user(
+        "gridworker",
+        password="Grid-test-2024!",
+        full_name="网格员老周",
+        password_changed_at=timezone.now(),
+    )
+    grant(user, Role.FULLTIME, grid=Grid.objects.get(code=f"{VILLAGE_A}001"))
     page = client.get(reverse("login"))
     assert "用户名" in text_of(page) and "密码" in text_of(page)
     response = client.post(
-        reverse("login"), {"username": "operator", "password": "Grid-test-2024!"}, follow=True
+        reverse("login"), {"username": "gridworker", "password": "Grid-test-2024!"}, follow=True
     )
-    assert "测试操作员" in text_of(response)
+    assert "网格员老周" in text_of(response)
     assert "退出" in text_of(response)
 
 

@@ -25,4 +25,13 @@
     var text = (button && button.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
     if (text && !window.confirm(text)) event.preventDefault();
   });
+
+  // On the map, messages float over the map's own controls: let them go after a while.
+  if (document.body.classList.contains("page-map")) {
+    window.setTimeout(function () {
+      document.querySelectorAll(".app-messages .alert").forEach(function (alert) {
+        alert.remove();
+      });
+    }, 4000);
+  }
 })();
