@@ -12,6 +12,8 @@ requires a stated purpose and writes a ``pii_unmasked`` audit event.
 
 import math
 
+from django.conf import settings
+
 FILL = "*"
 HIDDEN = "******"
 
@@ -91,6 +93,21 @@ def mask_text(value) -> str:
     return mask_middle(value, 1, 1)
 
 
+def unmasked_today(actor) -> int:
+    """How many unmasked reads ``actor`` made since local midnight."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    from gridgov.core.audit import AuditKind
+    from gridgov.core.models import AuditEvent
+
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    return AuditEvent.objects.filter(
+        kind=AuditKind.PII_UNMASKED, actor=actor, at__gte=midnight
+    ).count()
+
+
 def reveal(obj, field_name: str, *, actor, purpose: str) -> str:
     """The plaintext of ``obj.<field_name>`` for ``actor``, audited as ``pii_unmasked``.
 
@@ -109,6 +126,12 @@ def reveal(obj, field_name: str, *, actor, purpose: str) -> str:
         raise NotPermitted(_("查看完整信息须说明用途（至少 4 个字）"), code="purpose_required")
     if not can(actor, "unmask", obj):
         raise NotPermitted(_("无权查看完整信息"))
+    if unmasked_today(actor) >= settings.UNMASK_DAILY_LIMIT:
+        raise NotPermitted(
+            _("今日查看完整信息已达 %(n)d 次上限，请明日再试或联系安全管理员")
+            % {"n": settings.UNMASK_DAILY_LIMIT},
+            code="unmask_limit",
+        )
     field = obj._meta.get_field(field_name)
     value = getattr(obj, field.attname)
     audit.record(

@@ -127,3 +127,18 @@ def test_reveal_requires_a_purpose_and_the_right(resident, staff_user, django_us
     with pytest.raises(NotPermitted, match="无权"):
         masking.reveal(resident, "phone", actor=clerk, purpose="电话回访核实")
     assert not AuditEvent.objects.exists()
+
+
+def test_unmasking_is_limited_per_user_per_day(resident, staff_user, settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    settings.UNMASK_DAILY_LIMIT = 3
+    for _ in range(3):
+        masking.reveal(resident, "phone", actor=staff_user, purpose="电话回访核实")
+    with pytest.raises(NotPermitted, match="上限"):
+        masking.reveal(resident, "phone", actor=staff_user, purpose="电话回访核实")
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        assert masking.reveal(resident, "phone", actor=staff_user, purpose="电话回访核实")
