@@ -1,0 +1,366 @@
+"""Who sees and changes what, for every scoped model and every endpoint.
+
+Six personas (a city operator; the 钦南区 county operator; a 犀牛脚镇 town operator; a
+grid worker of one grid; a 公安 department handler; an outsider in 浦北县) are checked
+against the registry ``ENDPOINTS`` below: for each list the persona sees exactly the
+expected objects; for each object its detail answers 200 inside the scope and 404
+outside, exactly like a missing object. A model joins this suite by adding its data to
+``persona_world`` and an entry to ``ENDPOINTS``.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from django.test import Client
+from shapely.geometry import box
+
+from gridgov.areas import actions as area_actions
+from gridgov.areas.choices import AreaKind, AreaLevel, GridKind
+from gridgov.areas.models import Area, Grid, GridAdjustment
+from gridgov.core.geo import to_geojson
+from gridgov.core.testing import grant
+from gridgov.orgs.choices import Role
+from gridgov.orgs.models import Department, DepartmentLevel
+
+CITY, QINNAN, PUBEI = "4507", "450702", "450722"
+XINIUJIAO, LONGMEN, XIAOJIANG = "450702112", "450702105", "450722001"
+PERSONAS = ("city", "qinnan", "xiniujiao", "gridworker", "police", "pubei")
+
+
+def _area(code, name, level, kind, parent, shape=None):
+    area = Area(code=code, name=name, level=level, kind=kind, parent=parent)
+    if shape is not None:
+        area.set_geometry(shape)
+    area.save()
+    return area
+
+
+def _grids(town, village, cells, **extra):
+    items = [
+        area_actions.ProposedGrid(
+            village_code=village.code,
+            kind=extra.get("kind", GridKind.RURAL),
+            geometry=to_geojson(cell),
+            **{k: v for k, v in extra.items() if k != "kind"},
+        )
+        for cell in cells
+    ]
+    adjustment = area_actions.do_propose_adjustment(
+        town=town,
+        kind="create",
+        trigger="other",
+        reason="初次划分",
+        old_grid_codes=[],
+        items=items,
+        actor=None,
+        source="demo",
+    )
+    return area_actions.do_approve_adjustment(
+        adjustment, actor=None, effective_date=date(2024, 1, 1)
+    )
+
+
+@pytest.fixture
+def persona_world(db, django_user_model):
+    """A miniature 钦州市 with the six personas; returns {persona: user}."""
+    city = _area(CITY, "钦州市", AreaLevel.CITY, AreaKind.CITY, None)
+    qinnan = _area(
+        QINNAN, "钦南区", AreaLevel.COUNTY, AreaKind.DISTRICT, city, box(108.5, 21.6, 109.0, 22.0)
+    )
+    pubei = _area(
+        PUBEI, "浦北县", AreaLevel.COUNTY, AreaKind.COUNTY, city, box(109.4, 22.1, 109.8, 22.5)
+    )
+    towns = {
+        XINIUJIAO: _area(XINIUJIAO, "犀牛脚镇", AreaLevel.TOWN, AreaKind.TOWN, qinnan),
+        LONGMEN: _area(LONGMEN, "龙门港镇", AreaLevel.TOWN, AreaKind.TOWN, qinnan),
+        XIAOJIANG: _area(XIAOJIANG, "小江街道", AreaLevel.TOWN, AreaKind.SUBDISTRICT, pubei),
+    }
+    villages = {
+        XINIUJIAO: _area(
+            f"{XINIUJIAO}201", "沙角村委会", AreaLevel.VILLAGE, AreaKind.VILLAGE, towns[XINIUJIAO]
+        ),
+        LONGMEN: _area(
+            f"{LONGMEN}201", "龙门村委会", AreaLevel.VILLAGE, AreaKind.VILLAGE, towns[LONGMEN]
+        ),
+        XIAOJIANG: _area(
+            f"{XIAOJIANG}001",
+            "城东社区居委会",
+            AreaLevel.VILLAGE,
+            AreaKind.COMMUNITY,
+            towns[XIAOJIANG],
+        ),
+    }
+    market_regulator = Department.objects.create(
+        name="钦州市市场监督管理局", kind="市场监管", level=DepartmentLevel.CITY, area=city
+    )
+    police = Department.objects.create(
+        name="钦州市公安局", kind="公安", level=DepartmentLevel.CITY, area=city
+    )
+    _grids(
+        towns[XINIUJIAO],
+        villages[XINIUJIAO],
+        [box(108.6, 21.7, 108.61, 21.71), box(108.61, 21.7, 108.62, 21.71)],
+    )
+    _grids(towns[LONGMEN], villages[LONGMEN], [box(108.8, 21.7, 108.81, 21.71)])
+    _grids(
+        towns[XIAOJIANG],
+        villages[XIAOJIANG],
+        [box(109.5, 22.2, 109.51, 22.21)],
+        kind=GridKind.URBAN,
+    )
+    _grids(
+        towns[XINIUJIAO],
+        villages[XINIUJIAO],
+        [box(108.6, 21.7, 108.605, 21.705)],
+        kind=GridKind.EXCLUSIVE,
+        subject="market",
+        department_id=market_regulator.pk,
+        name="犀牛脚海鲜市场",
+    )
+    # One pending proposal in each town.
+    pending = {
+        XINIUJIAO: box(108.7, 21.8, 108.71, 21.81),
+        LONGMEN: box(108.75, 21.8, 108.76, 21.81),
+        XIAOJIANG: box(109.6, 22.3, 109.61, 22.31),
+    }
+    for code, cell in pending.items():
+        area_actions.do_propose_adjustment(
+            town=towns[code],
+            kind="create",
+            trigger="relocation",
+            reason="新小区",
+            old_grid_codes=[],
+            items=[
+                area_actions.ProposedGrid(
+                    village_code=villages[code].code, kind=GridKind.RURAL, geometry=to_geojson(cell)
+                )
+            ],
+            actor=None,
+        )
+    users = {}
+    for name in PERSONAS:
+        users[name] = django_user_model.objects.create_user(name, password="x", full_name=name)
+    grant(users["city"], Role.AGENCY_OPERATOR, area=city)
+    grant(users["qinnan"], Role.AGENCY_OPERATOR, area=qinnan)
+    grant(users["xiniujiao"], Role.AGENCY_OPERATOR, area=towns[XINIUJIAO])
+    grant(users["gridworker"], Role.FULLTIME, grid=Grid.objects.get(code=f"{XINIUJIAO}201001"))
+    grant(users["police"], Role.DEPARTMENT_HANDLER, department=police)
+    grant(users["pubei"], Role.AGENCY_OPERATOR, area=towns[XIAOJIANG])
+    return users
+
+
+def under(*prefixes):
+    return lambda key: key.startswith(prefixes)
+
+
+def exactly(*keys):
+    return lambda key: key in keys
+
+
+NOTHING = exactly()
+EVERYTHING = under("")
+
+
+@dataclass
+class Endpoint:
+    """One model's lists and details, and who should see which of its objects."""
+
+    model: type
+    key: str  # the public key in URLs (code, number)
+    lists: tuple[str, ...]  # API list URLs returning {"items": [{key: …}]}
+    details: tuple[str, ...]  # URL templates with {key}: API and pages
+    visible: dict  # persona → predicate on the key
+
+    def keys(self):
+        return list(self.model.objects.values_list(self.key, flat=True))
+
+
+ENDPOINTS = {
+    "area": Endpoint(
+        Area,
+        "code",
+        tuple(f"/api/areas/areas?level={n}&limit=1000" for n in (1, 2, 3, 4)),
+        ("/api/areas/areas/{key}",),
+        {
+            "city": EVERYTHING,
+            "qinnan": lambda k: k == CITY or k.startswith(QINNAN),
+            "xiniujiao": lambda k: k in (CITY, QINNAN) or k.startswith(XINIUJIAO),
+            "gridworker": exactly(CITY, QINNAN, XINIUJIAO, f"{XINIUJIAO}201"),
+            "police": EVERYTHING,
+            "pubei": lambda k: k in (CITY, PUBEI) or k.startswith(XIAOJIANG),
+        },
+    ),
+    "grid": Endpoint(
+        Grid,
+        "code",
+        ("/api/areas/grids?limit=1000",),
+        (
+            "/api/areas/grids/{key}",
+            "/api/areas/grids/{key}/history",
+            "/areas/grids/{key}/",
+            "/areas/grids/{key}/panel/",
+        ),
+        {
+            "city": EVERYTHING,
+            "qinnan": under(QINNAN),
+            "xiniujiao": under(XINIUJIAO),
+            "gridworker": exactly(f"{XINIUJIAO}201001"),
+            "police": EVERYTHING,
+            "pubei": under(XIAOJIANG),
+        },
+    ),
+    "adjustment": Endpoint(
+        GridAdjustment,
+        "number",
+        ("/api/areas/adjustments?limit=1000",),
+        ("/api/areas/adjustments/{key}", "/areas/adjustments/{key}/"),
+        {
+            "city": EVERYTHING,
+            "qinnan": under(f"TZ{QINNAN}"),
+            "xiniujiao": under(f"TZ{XINIUJIAO}"),
+            "gridworker": NOTHING,
+            "police": NOTHING,
+            "pubei": under(f"TZ{XIAOJIANG}"),
+        },
+    ),
+}
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+def test_each_persona_sees_exactly_its_scope(persona_world, persona, name):
+    endpoint = ENDPOINTS[name]
+    rule = endpoint.visible[persona]
+    client = client_for(persona_world[persona])
+    expected = {key for key in endpoint.keys() if rule(key)}
+    seen = set()
+    for url in endpoint.lists:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.content)
+        seen |= {item[endpoint.key] for item in response.json()["items"]}
+    assert seen == expected
+    for key in endpoint.keys():
+        for template in endpoint.details:
+            url = template.format(key=key)
+            status = client.get(url).status_code
+            assert status == (200 if rule(key) else 404), (persona, url, status)
+
+
+@pytest.mark.parametrize("persona", ["qinnan", "xiniujiao", "gridworker", "pubei"])
+def test_out_of_scope_answers_exactly_like_missing(persona_world, persona):
+    client = client_for(persona_world[persona])
+    hidden = next(
+        (
+            k
+            for k in Grid.objects.values_list("code", flat=True)
+            if not ENDPOINTS["grid"].visible[persona](k)
+        ),
+        None,
+    )
+    missing = client.get("/api/areas/grids/450702112201999")
+    out = client.get(f"/api/areas/grids/{hidden}")
+    assert (out.status_code, out.content) == (missing.status_code, missing.content)
+    page_out = client.get(f"/areas/grids/{hidden}/")
+    page_missing = client.get("/areas/grids/450702112201999/")
+    assert page_out.status_code == page_missing.status_code == 404
+
+
+def test_grid_list_page_and_map_data_follow_the_scope(persona_world):
+    client = client_for(persona_world["xiniujiao"])
+    html = client.get("/areas/grids/?status=").content.decode()
+    assert f"{XINIUJIAO}201001" in html
+    assert f"{LONGMEN}201001" not in html and f"{XIAOJIANG}001001" not in html
+    features = client.get("/api/areas/grids/geojson?bbox=108,21,110,23").json()["features"]
+    assert {f["id"][:9] for f in features} == {XINIUJIAO}
+
+
+# Changes -----------------------------------------------------------------------------
+
+PROPOSE_MAY = {"xiniujiao": {XINIUJIAO}, "pubei": {XIAOJIANG}}
+APPROVE_MAY = {"qinnan": {XINIUJIAO, LONGMEN}}
+
+
+def proposal(town, village_code, cell):
+    return {
+        "town_code": town,
+        "kind": "create",
+        "trigger": "other",
+        "reason": "测试",
+        "items": [{"village_code": village_code, "kind": "rural", "geometry": to_geojson(cell)}],
+    }
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_a_town_proposes_for_itself(persona_world, persona):
+    client = client_for(persona_world[persona])
+    cells = {
+        XINIUJIAO: box(108.9, 21.9, 108.91, 21.91),
+        LONGMEN: box(108.95, 21.9, 108.96, 21.91),
+        XIAOJIANG: box(109.7, 22.4, 109.71, 22.41),
+    }
+    villages = {
+        XINIUJIAO: f"{XINIUJIAO}201",
+        LONGMEN: f"{LONGMEN}201",
+        XIAOJIANG: f"{XIAOJIANG}001",
+    }
+    for town, cell in cells.items():
+        before = GridAdjustment.objects.count()
+        response = client.post(
+            "/api/areas/adjustments",
+            proposal(town, villages[town], cell),
+            content_type="application/json",
+        )
+        allowed = town in PROPOSE_MAY.get(persona, set())
+        assert response.status_code in ((201,) if allowed else (403, 404)), (
+            persona,
+            town,
+            response.content,
+        )
+        assert GridAdjustment.objects.count() == before + (1 if allowed else 0)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_the_county_approves_its_towns(persona_world, persona):
+    client = client_for(persona_world[persona])
+    for adjustment in GridAdjustment.objects.filter(status="proposed"):
+        town = adjustment.town.code
+        response = client.post(
+            f"/api/areas/adjustments/{adjustment.number}/approve",
+            {"note": "同意"},
+            content_type="application/json",
+        )
+        allowed = town in APPROVE_MAY.get(persona, set())
+        visible = ENDPOINTS["adjustment"].visible[persona](adjustment.number)
+        expected = 200 if allowed else (403 if visible else 404)
+        assert response.status_code == expected, (persona, town, response.content)
+        adjustment.refresh_from_db()
+        assert (adjustment.status == "approved") == allowed
+
+
+def test_a_user_without_posts_sees_nothing(persona_world, django_user_model):
+    nobody = django_user_model.objects.create_user("nobody", password="x")
+    client = client_for(nobody)
+    for endpoint in ENDPOINTS.values():
+        for url in endpoint.lists:
+            assert client.get(url).json()["items"] == []
+
+
+def test_an_ended_post_no_longer_gives_access(persona_world):
+    from gridgov.orgs.actions import do_end_post
+
+    user = persona_world["xiniujiao"]
+    client = client_for(user)
+    assert client.get(f"/api/areas/grids/{XINIUJIAO}201001").status_code == 200
+    do_end_post(user.posts.get(), actor=None, end_date=date(2025, 1, 1))
+    # Ending the post ended the session; even a fresh login sees nothing now.
+    assert client.get(f"/api/areas/grids/{XINIUJIAO}201001").status_code == 401
+    user.refresh_from_db()
+    client = client_for(user)
+    assert client.get(f"/api/areas/grids/{XINIUJIAO}201001").status_code == 404
