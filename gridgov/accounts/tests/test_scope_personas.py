@@ -15,139 +15,20 @@ import pytest
 from django.test import Client
 from shapely.geometry import box
 
-from gridgov.areas import actions as area_actions
-from gridgov.areas.choices import AreaKind, AreaLevel, GridKind
 from gridgov.areas.models import Area, Grid, GridAdjustment
 from gridgov.core.geo import to_geojson
-from gridgov.core.testing import grant
-from gridgov.orgs.choices import Role
-from gridgov.orgs.models import Department, DepartmentLevel
+from gridgov.core.testing import (
+    CITY_QZ,
+    LONGMEN,
+    PERSONAS,
+    PUBEI,
+    QINNAN,
+    XIAOJIANG,
+    XINIUJIAO,
+    build_persona_world,
+)
 
-CITY, QINNAN, PUBEI = "4507", "450702", "450722"
-XINIUJIAO, LONGMEN, XIAOJIANG = "450702112", "450702105", "450722001"
-PERSONAS = ("city", "qinnan", "xiniujiao", "gridworker", "police", "pubei")
-
-
-def _area(code, name, level, kind, parent, shape=None):
-    area = Area(code=code, name=name, level=level, kind=kind, parent=parent)
-    if shape is not None:
-        area.set_geometry(shape)
-    area.save()
-    return area
-
-
-def _grids(town, village, cells, **extra):
-    items = [
-        area_actions.ProposedGrid(
-            village_code=village.code,
-            kind=extra.get("kind", GridKind.RURAL),
-            geometry=to_geojson(cell),
-            **{k: v for k, v in extra.items() if k != "kind"},
-        )
-        for cell in cells
-    ]
-    adjustment = area_actions.do_propose_adjustment(
-        town=town,
-        kind="create",
-        trigger="other",
-        reason="初次划分",
-        old_grid_codes=[],
-        items=items,
-        actor=None,
-        source="demo",
-    )
-    return area_actions.do_approve_adjustment(
-        adjustment, actor=None, effective_date=date(2024, 1, 1)
-    )
-
-
-@pytest.fixture
-def persona_world(db, django_user_model):
-    """A miniature 钦州市 with the six personas; returns {persona: user}."""
-    city = _area(CITY, "钦州市", AreaLevel.CITY, AreaKind.CITY, None)
-    qinnan = _area(
-        QINNAN, "钦南区", AreaLevel.COUNTY, AreaKind.DISTRICT, city, box(108.5, 21.6, 109.0, 22.0)
-    )
-    pubei = _area(
-        PUBEI, "浦北县", AreaLevel.COUNTY, AreaKind.COUNTY, city, box(109.4, 22.1, 109.8, 22.5)
-    )
-    towns = {
-        XINIUJIAO: _area(XINIUJIAO, "犀牛脚镇", AreaLevel.TOWN, AreaKind.TOWN, qinnan),
-        LONGMEN: _area(LONGMEN, "龙门港镇", AreaLevel.TOWN, AreaKind.TOWN, qinnan),
-        XIAOJIANG: _area(XIAOJIANG, "小江街道", AreaLevel.TOWN, AreaKind.SUBDISTRICT, pubei),
-    }
-    villages = {
-        XINIUJIAO: _area(
-            f"{XINIUJIAO}201", "沙角村委会", AreaLevel.VILLAGE, AreaKind.VILLAGE, towns[XINIUJIAO]
-        ),
-        LONGMEN: _area(
-            f"{LONGMEN}201", "龙门村委会", AreaLevel.VILLAGE, AreaKind.VILLAGE, towns[LONGMEN]
-        ),
-        XIAOJIANG: _area(
-            f"{XIAOJIANG}001",
-            "城东社区居委会",
-            AreaLevel.VILLAGE,
-            AreaKind.COMMUNITY,
-            towns[XIAOJIANG],
-        ),
-    }
-    market_regulator = Department.objects.create(
-        name="钦州市市场监督管理局", kind="市场监管", level=DepartmentLevel.CITY, area=city
-    )
-    police = Department.objects.create(
-        name="钦州市公安局", kind="公安", level=DepartmentLevel.CITY, area=city
-    )
-    _grids(
-        towns[XINIUJIAO],
-        villages[XINIUJIAO],
-        [box(108.6, 21.7, 108.61, 21.71), box(108.61, 21.7, 108.62, 21.71)],
-    )
-    _grids(towns[LONGMEN], villages[LONGMEN], [box(108.8, 21.7, 108.81, 21.71)])
-    _grids(
-        towns[XIAOJIANG],
-        villages[XIAOJIANG],
-        [box(109.5, 22.2, 109.51, 22.21)],
-        kind=GridKind.URBAN,
-    )
-    _grids(
-        towns[XINIUJIAO],
-        villages[XINIUJIAO],
-        [box(108.6, 21.7, 108.605, 21.705)],
-        kind=GridKind.EXCLUSIVE,
-        subject="market",
-        department_id=market_regulator.pk,
-        name="犀牛脚海鲜市场",
-    )
-    # One pending proposal in each town.
-    pending = {
-        XINIUJIAO: box(108.7, 21.8, 108.71, 21.81),
-        LONGMEN: box(108.75, 21.8, 108.76, 21.81),
-        XIAOJIANG: box(109.6, 22.3, 109.61, 22.31),
-    }
-    for code, cell in pending.items():
-        area_actions.do_propose_adjustment(
-            town=towns[code],
-            kind="create",
-            trigger="relocation",
-            reason="新小区",
-            old_grid_codes=[],
-            items=[
-                area_actions.ProposedGrid(
-                    village_code=villages[code].code, kind=GridKind.RURAL, geometry=to_geojson(cell)
-                )
-            ],
-            actor=None,
-        )
-    users = {}
-    for name in PERSONAS:
-        users[name] = django_user_model.objects.create_user(name, password="x", full_name=name)
-    grant(users["city"], Role.AGENCY_OPERATOR, area=city)
-    grant(users["qinnan"], Role.AGENCY_OPERATOR, area=qinnan)
-    grant(users["xiniujiao"], Role.AGENCY_OPERATOR, area=towns[XINIUJIAO])
-    grant(users["gridworker"], Role.FULLTIME, grid=Grid.objects.get(code=f"{XINIUJIAO}201001"))
-    grant(users["police"], Role.DEPARTMENT_HANDLER, department=police)
-    grant(users["pubei"], Role.AGENCY_OPERATOR, area=towns[XIAOJIANG])
-    return users
+CITY = CITY_QZ
 
 
 def under(*prefixes):
@@ -156,6 +37,11 @@ def under(*prefixes):
 
 def exactly(*keys):
     return lambda key: key in keys
+
+
+@pytest.fixture
+def persona_world(db):
+    return build_persona_world()
 
 
 NOTHING = exactly()
