@@ -49,6 +49,49 @@ class Located:
         return asdict(self)
 
 
+intersects_xy = shapely.intersects_xy
+
+
+class CellIndex:
+    """A uniform grid of cells over the shapes' extent: cell → indices of the shapes whose
+    bounding box touches it, in index order.
+
+    For one point this beats an STRtree query by avoiding a Point object and the tree
+    walk: the cell is arithmetic and a cell holds two or three candidates on average.
+    """
+
+    def __init__(self, shapes: np.ndarray):
+        self.cells: dict[int, tuple[int, ...]] = {}
+        if not len(shapes):
+            self.x0 = self.y0 = self.x1 = self.y1 = 0.0
+            self.size, self.nx = 1.0, 1
+            return
+        bounds = shapely.bounds(shapes)
+        self.x0, self.y0 = bounds[:, 0].min(), bounds[:, 1].min()
+        self.x1, self.y1 = bounds[:, 2].max(), bounds[:, 3].max()
+        extent = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+        # About the size of a typical shape: few candidates per cell, few cells per shape.
+        self.size = max(float(np.median(extent)) / 2, 1e-6)
+        self.nx = int((self.x1 - self.x0) / self.size) + 1
+        cells: dict[int, list[int]] = {}
+        for index, (min_x, min_y, max_x, max_y) in enumerate(bounds.tolist()):
+            for iy in range(self._iy(min_y), self._iy(max_y) + 1):
+                for ix in range(self._ix(min_x), self._ix(max_x) + 1):
+                    cells.setdefault(iy * self.nx + ix, []).append(index)
+        self.cells = {key: tuple(value) for key, value in cells.items()}
+
+    def _ix(self, x: float) -> int:
+        return int((x - self.x0) / self.size)
+
+    def _iy(self, y: float) -> int:
+        return int((y - self.y0) / self.size)
+
+    def candidates(self, x: float, y: float) -> tuple[int, ...]:
+        if not (self.x0 <= x <= self.x1 and self.y0 <= y <= self.y1):
+            return ()
+        return self.cells.get(self._iy(y) * self.nx + self._ix(x), ())
+
+
 class LocateIndex:
     """An immutable snapshot of the map for fast point queries."""
 
@@ -64,21 +107,20 @@ class LocateIndex:
         self.exclusive = [
             GridPlace(code, name, kind, subject) for code, name, kind, subject, _ in exclusive
         ]
-        self.exclusive_maritime = np.array(
-            [g.subject == "maritime" for g in self.exclusive], dtype=bool
-        )
         self.t_shapes = np.array([g[4] for g in territorial], dtype=object)
         self.e_shapes = np.array([g[4] for g in exclusive], dtype=object)
         shapely.prepare(self.t_shapes)
         shapely.prepare(self.e_shapes)
         self.t_tree = shapely.STRtree(self.t_shapes)
         self.e_tree = shapely.STRtree(self.e_shapes)
+        self.t_cells = CellIndex(self.t_shapes)
+        self.e_cells = CellIndex(self.e_shapes)
         # Area polygons, deepest level first, for points that no grid covers.
         area_rows = sorted((a for a in areas if a[3] is not None), key=lambda a: (-a[2], a[0]))
         self.area_codes = [a[0] for a in area_rows]
         self.a_shapes = np.array([a[3] for a in area_rows], dtype=object)
         shapely.prepare(self.a_shapes)
-        self.a_tree = shapely.STRtree(self.a_shapes)
+        self.a_cells = CellIndex(self.a_shapes)
         self.seas = np.array(seas, dtype=object)
         shapely.prepare(self.seas)
 
@@ -109,14 +151,22 @@ class LocateIndex:
     # Single points ---------------------------------------------------------------
 
     def locate(self, lon: float, lat: float) -> Located:
-        point = shapely.Point(lon, lat)
-        hits = self.t_tree.query(point, predicate="intersects")
-        grid = self.territorial[int(hits.min())] if hits.size else None
-        ex_hits = self.e_tree.query(point, predicate="intersects")
-        exclusive = [self.exclusive[i] for i in sorted(ex_hits.tolist())]
-        return self._answer(lon, lat, point, grid, exclusive)
+        # Candidates come in code order, so the first hit is the smallest code.
+        grid = None
+        shapes = self.t_shapes
+        for i in self.t_cells.candidates(lon, lat):
+            if intersects_xy(shapes[i], lon, lat):
+                grid = self.territorial[i]
+                break
+        shapes = self.e_shapes
+        exclusive = [
+            self.exclusive[i]
+            for i in self.e_cells.candidates(lon, lat)
+            if intersects_xy(shapes[i], lon, lat)
+        ]
+        return self._answer(lon, lat, grid, exclusive)
 
-    def _answer(self, lon, lat, point, grid, exclusive) -> Located:
+    def _answer(self, lon, lat, grid, exclusive) -> Located:
         anchor = grid or (exclusive[0] if exclusive else None)
         if anchor is not None:
             code = anchor.code
@@ -133,18 +183,18 @@ class LocateIndex:
                 at_sea=at_sea,
             )
         # No grid here: the deepest area whose boundary holds the point, if any.
-        hits = self.a_tree.query(point, predicate="intersects")
-        if hits.size:
-            code = self.area_codes[int(hits.min())]
-            return Located(
-                lon,
-                lat,
-                True,
-                village=self.areas.get(code[:12]) if len(code) >= 12 else None,
-                town=self.areas.get(code[:9]) if len(code) >= 9 else None,
-                county=self.areas.get(code[:6]) if len(code) >= 6 else None,
-            )
-        if self.seas.size and shapely.intersects(self.seas, point).any():
+        for i in self.a_cells.candidates(lon, lat):
+            if intersects_xy(self.a_shapes[i], lon, lat):
+                code = self.area_codes[i]
+                return Located(
+                    lon,
+                    lat,
+                    True,
+                    village=self.areas.get(code[:12]) if len(code) >= 12 else None,
+                    town=self.areas.get(code[:9]) if len(code) >= 9 else None,
+                    county=self.areas.get(code[:6]) if len(code) >= 6 else None,
+                )
+        if any(intersects_xy(sea, lon, lat) for sea in self.seas):
             return Located(lon, lat, True, at_sea=True)
         return Located(lon, lat, False)
 
