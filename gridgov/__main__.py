@@ -4,67 +4,64 @@ import os
 import sys
 
 
-def _local_secret_key() -> None:
-    """`gridgov start` on a workstation: keep a generated secret key under var/."""
-    if os.environ.get("GRIDGOV_SECRET_KEY") or os.environ.get("GRIDGOV_SECRET_KEY_FILE"):
-        return
-    import secrets
-    from pathlib import Path
-
-    var_dir = Path(
-        os.environ.get("GRIDGOV_VAR_DIR", Path(__file__).resolve().parent.parent / "var")
-    )
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key_file = var_dir / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
-        key_file.chmod(0o600)
-    os.environ["GRIDGOV_SECRET_KEY_FILE"] = str(key_file)
-
-
-def _local_keys(*, create: bool) -> None:
-    """With GRIDGOV_DEBUG on and no keys given: keep a generated key set in var/keys.json
-    (created by `start`/`worker`, used by every command so `gridgov shell` reads the same
-    data). Production (DEBUG off) gets no such fallback; missing keys stop the start.
-    """
-    if os.environ.get("GRIDGOV_KEYS") or os.environ.get("GRIDGOV_KEYS_FILE"):
-        return
-    import json
-    from pathlib import Path
-
+def _debug_on() -> bool:
     from django.core.exceptions import ImproperlyConfigured
 
     from gridgov.conf import env_bool
 
     try:
-        if not env_bool("DEBUG"):
-            return
+        return env_bool("DEBUG")
     except ImproperlyConfigured:
-        return  # settings will report the bad value
-    from gridgov.core.keys import generate_config
+        return False  # settings will report the bad value
 
-    var_dir = Path(
-        os.environ.get("GRIDGOV_VAR_DIR", Path(__file__).resolve().parent.parent / "var")
-    )
-    key_file = var_dir / "keys.json"
-    if not key_file.exists():
-        if not create:
-            return
-        var_dir.mkdir(parents=True, exist_ok=True)
-        # Created owner-only before the keys are written, so they are never readable by others.
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(generate_config(), out, indent=2)
-        key_file.chmod(0o600)
-    os.environ["GRIDGOV_KEYS_FILE"] = str(key_file)
+
+def _var_dir():
+    from pathlib import Path
+
+    return Path(os.environ.get("GRIDGOV_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+
+
+def _write_private(path, text: str) -> None:
+    """Create ``path`` owner-only before writing, so the secret is never readable by others."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def _local_secrets(*, create: bool) -> None:
+    """A workstation's secret key and data keys, kept under var/.
+
+    `make run` (`gridgov start` with GRIDGOV_DEBUG on) generates them once; afterwards
+    every `gridgov` command on that machine uses them unless the environment names its
+    own, so `gridgov locate` or `gridgov shell` read the same data. Production sets
+    GRIDGOV_SECRET_KEY(_FILE) and GRIDGOV_KEYS(_FILE) and never creates these files:
+    without them it refuses to start.
+    """
+    import json
+    import secrets
+
+    var_dir = _var_dir()
+    create = create and _debug_on()
+    if not (os.environ.get("GRIDGOV_SECRET_KEY") or os.environ.get("GRIDGOV_SECRET_KEY_FILE")):
+        key_file = var_dir / "secret_key"
+        if create and not key_file.exists():
+            _write_private(key_file, secrets.token_urlsafe(50))
+        if key_file.exists():
+            os.environ["GRIDGOV_SECRET_KEY_FILE"] = str(key_file)
+    if not (os.environ.get("GRIDGOV_KEYS") or os.environ.get("GRIDGOV_KEYS_FILE")):
+        keys_file = var_dir / "keys.json"
+        if create and not keys_file.exists():
+            from gridgov.core.keys import generate_config
+
+            _write_private(keys_file, json.dumps(generate_config(), indent=2))
+        if keys_file.exists():
+            os.environ["GRIDGOV_KEYS_FILE"] = str(keys_file)
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgov.settings")
-    serving = len(sys.argv) > 1 and sys.argv[1] in {"start", "worker"}
-    if serving:
-        _local_secret_key()
-    _local_keys(create=serving)
+    _local_secrets(create=len(sys.argv) > 1 and sys.argv[1] in {"start", "worker"})
     from django.core.management import execute_from_command_line
 
     argv = list(sys.argv)

@@ -58,7 +58,7 @@ def do_create_user(
     if errors:
         raise ValidationError(errors)
     user = User(username=username, full_name=full_name.strip(), phone=phone, id_number=id_number)
-    initial = password or _temporary_password()
+    initial = password or temporary_password()
     password_validation.validate_password(initial, user)
     user.set_password(initial)
     user.password_changed_at = None  # must change at first login
@@ -68,7 +68,7 @@ def do_create_user(
     return user, initial
 
 
-def _temporary_password() -> str:
+def temporary_password() -> str:
     alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     core = "".join(secrets.choice(alphabet) for _ in range(10))
     return f"{core}-{secrets.randbelow(90) + 10}Aa"
@@ -89,6 +89,18 @@ def do_change_password(user: User, new_password: str, *, actor) -> None:
     user.save(update_fields=["password", "password_changed_at"])
     kind = AuditKind.PASSWORD_CHANGED if actor == user else AuditKind.PASSWORD_RESET
     audit.record(kind, actor=actor, target=user)
+
+
+@transaction.atomic
+def do_reset_password(user: User, *, actor) -> str:
+    """An administrator gives the account a one-time password (returned once), which the
+    holder must change at next login. Nobody resets their own: they change it."""
+    if actor is not None and actor.pk == user.pk:
+        raise NotPermitted(_("不能重置自己的密码，请使用“修改密码”"))
+    _require(actor, "change", user)
+    temporary = temporary_password()
+    do_change_password(user, temporary, actor=actor)
+    return temporary
 
 
 def password_expired(user: User, now=None) -> bool:
@@ -244,6 +256,9 @@ def do_verify_totp(user: User, code: str) -> bool:
 @transaction.atomic
 def do_reset_totp(user: User, *, actor) -> None:
     """An administrator clears a lost authenticator; the holder enrols again."""
+    if actor is not None and actor.pk == user.pk:
+        # Else a stolen session could swap the second factor of its own account.
+        raise NotPermitted(_("不能重置自己的动态口令，请联系其他系统管理员"))
     _require(actor, "change", user)
     user.totp_secret = ""
     user.totp_confirmed_at = None

@@ -259,29 +259,55 @@ def test_a_malformed_key_set_fails_the_check(tmp_path):
 def test_development_start_keeps_generated_keys_in_var(tmp_path, monkeypatch):
     from gridgov import __main__ as entry
 
+    monkeypatch.setenv("GRIDGOV_SECRET_KEY", "test")
     monkeypatch.delenv("GRIDGOV_KEYS")
     monkeypatch.delenv("GRIDGOV_KEYS_FILE", raising=False)
     monkeypatch.setenv("GRIDGOV_DEBUG", "true")
     monkeypatch.setenv("GRIDGOV_VAR_DIR", str(tmp_path))
-    entry._local_keys(create=False)
+    entry._local_secrets(create=False)
     assert "GRIDGOV_KEYS_FILE" not in os.environ  # other commands never create keys
-    entry._local_keys(create=True)
+    entry._local_secrets(create=True)
     path = tmp_path / "keys.json"
     assert os.environ["GRIDGOV_KEYS_FILE"] == str(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     first = path.read_text(encoding="utf-8")
     keys.parse(first)
-    entry._local_keys(create=True)
+    entry._local_secrets(create=True)
     assert path.read_text(encoding="utf-8") == first  # generated once
 
 
 def test_production_start_never_generates_keys(tmp_path, monkeypatch):
     from gridgov import __main__ as entry
 
+    monkeypatch.delenv("GRIDGOV_SECRET_KEY", raising=False)
+    monkeypatch.delenv("GRIDGOV_SECRET_KEY_FILE", raising=False)
     monkeypatch.delenv("GRIDGOV_KEYS")
     monkeypatch.delenv("GRIDGOV_KEYS_FILE", raising=False)
     monkeypatch.setenv("GRIDGOV_DEBUG", "false")
     monkeypatch.setenv("GRIDGOV_VAR_DIR", str(tmp_path))
-    entry._local_keys(create=True)
+    entry._local_secrets(create=True)
     assert not (tmp_path / "keys.json").exists()
+    assert not (tmp_path / "secret_key").exists()
     assert "GRIDGOV_KEYS_FILE" not in os.environ
+    assert "GRIDGOV_SECRET_KEY_FILE" not in os.environ
+
+
+def test_a_workstation_command_uses_the_files_that_make_run_left(tmp_path, monkeypatch):
+    from gridgov import __main__ as entry
+
+    for name in (
+        "GRIDGOV_SECRET_KEY",
+        "GRIDGOV_SECRET_KEY_FILE",
+        "GRIDGOV_KEYS",
+        "GRIDGOV_KEYS_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GRIDGOV_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("GRIDGOV_DEBUG", "true")
+    entry._local_secrets(create=True)  # make run
+    for name in ("GRIDGOV_SECRET_KEY_FILE", "GRIDGOV_KEYS_FILE"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("GRIDGOV_DEBUG", "false")
+    entry._local_secrets(create=False)  # gridgov locate, in another terminal
+    assert os.environ["GRIDGOV_SECRET_KEY_FILE"] == str(tmp_path / "secret_key")
+    assert os.environ["GRIDGOV_KEYS_FILE"] == str(tmp_path / "keys.json")
