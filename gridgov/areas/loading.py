@@ -474,3 +474,46 @@ def _derive_city_boundaries(city_codes: set[str], reshaped: set[str], report: Lo
         if union is not None and _set_shape(city, union):
             city.save()
             report.by_level.setdefault(city.level, Counter())["boundary_derived"] += 1
+
+
+def load_sea_areas(boundaries: list[Boundary], *, dry_run: bool = False) -> dict[str, str]:
+    """Store the sea areas (管辖海域) of coastal areas: code → created/updated/unchanged.
+
+    Maritime grids must lie within their county's sea area, and locate answers "at sea"
+    there. Raises LoadError if a code is unknown or a sea area covers land.
+    """
+    from gridgov.areas.actions import bump_territory_revision
+    from gridgov.core.geo import approx_area_m2
+
+    areas = {a.code: a for a in Area.objects.filter(code__in=[b.code for b in boundaries])}
+    errors = [
+        _("海域边界 %(code)s：没有此区划，请先加载区划代码") % {"code": b.code}
+        for b in boundaries
+        if b.code not in areas
+    ]
+    land = [a.shape for a in Area.objects.filter(level=AreaLevel.COUNTY, geometry__isnull=False)]
+    for boundary in boundaries:
+        on_land = sum(approx_area_m2(boundary.shape.intersection(piece)) for piece in land)
+        if on_land > 10_000:
+            errors.append(
+                _("海域边界 %(code)s 覆盖陆地约 %(km2).2f 平方公里，请核对")
+                % {"code": boundary.code, "km2": on_land / 1e6}
+            )
+    if errors:
+        raise LoadError(errors)
+    outcome: dict[str, str] = {}
+    with transaction.atomic():
+        for boundary in boundaries:
+            area = areas[boundary.code]
+            stored = to_geojson(boundary.shape)
+            if area.sea_geometry == stored:
+                outcome[area.code] = "unchanged"
+                continue
+            outcome[area.code] = "updated" if area.sea_geometry else "created"
+            area.sea_geometry = stored
+            area.save(update_fields=["sea_geometry"])
+        if any(v != "unchanged" for v in outcome.values()):
+            bump_territory_revision()
+        if dry_run:
+            transaction.set_rollback(True)
+    return outcome

@@ -240,3 +240,32 @@ def test_dry_run_writes_nothing(tmp_path):
     out, _err = load(write(tmp_path, "d.csv", DIVISIONS), "--dry-run")
     assert "试运行" in out
     assert Area.objects.count() == 0
+
+
+def test_sea_areas_are_loaded_refused_on_land_and_used_by_locate(db, tmp_path):
+    from gridgov.areas.locate import invalidate, locate
+
+    load(
+        write(tmp_path, "d.csv", DIVISIONS),
+        "--boundaries",
+        write(tmp_path, "b.geojson", feature_collection([(990201, box(*DISTRICT_BOX))])),
+        "--crs",
+        "wgs84",
+    )
+    on_land = write(
+        tmp_path, "bad.geojson", feature_collection([(990201, box(108.0, 20.9, 108.1, 21.05))])
+    )
+    with pytest.raises(CommandError):
+        load("--sea", on_land, "--crs", "wgs84")
+    assert Area.objects.get(code="990201").sea_geometry is None
+
+    sea = write(
+        tmp_path, "sea.geojson", feature_collection([(990201, box(108.0, 20.8, 108.1, 21.0))])
+    )
+    out, _err = load("--sea", sea, "--crs", "wgs84")
+    assert "管辖海域 990201：新增" in out
+    invalidate()
+    found = locate(108.05, 20.9)
+    assert found.inside and found.at_sea
+    out, _err = load("--sea", sea, "--crs", "wgs84")
+    assert "管辖海域 990201：未变" in out

@@ -11,7 +11,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from gridgov.areas.choices import AreaLevel
-from gridgov.areas.loading import LoadError, load_divisions, read_boundaries, read_divisions
+from gridgov.areas.loading import (
+    LoadError,
+    load_divisions,
+    load_sea_areas,
+    read_boundaries,
+    read_divisions,
+)
 from gridgov.core.geo import CRS_CHOICES
 
 
@@ -27,6 +33,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--boundaries", type=Path, help="边界 GeoJSON 文件")
         parser.add_argument(
+            "--sea", type=Path, help="沿海县（区）管辖海域 GeoJSON 文件（properties.adcode）"
+        )
+        parser.add_argument(
             "--crs",
             choices=CRS_CHOICES,
             default="gcj02",
@@ -38,8 +47,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
 
     def handle(self, *args, **opts):
-        if not opts["csv"] and not opts["boundaries"]:
-            raise CommandError(_("请给出区划代码 CSV 文件或 --boundaries 边界文件"))
+        if not opts["csv"] and not opts["boundaries"] and not opts["sea"]:
+            raise CommandError(_("请给出区划代码 CSV 文件、--boundaries 边界文件或 --sea 海域文件"))
         try:
             rows = [
                 row for path in opts["csv"] for row in read_divisions(path, source=opts["source"])
@@ -48,6 +57,13 @@ class Command(BaseCommand):
                 read_boundaries(opts["boundaries"], crs=opts["crs"]) if opts["boundaries"] else []
             )
             report = load_divisions(rows, boundaries, dry_run=opts["dry_run"])
+            seas = (
+                load_sea_areas(
+                    read_boundaries(opts["sea"], crs=opts["crs"]), dry_run=opts["dry_run"]
+                )
+                if opts["sea"]
+                else {}
+            )
         except LoadError as exc:
             for message in exc.errors:
                 self.stderr.write(f"  ✗ {message}")
@@ -65,5 +81,10 @@ class Command(BaseCommand):
             if counts["boundary_derived"]:
                 line += _("（由下辖县区边界合成市界）")
             self.stdout.write(line)
+        for code, outcome in sorted(seas.items()):
+            label = {"created": _("新增"), "updated": _("更新"), "unchanged": _("未变")}[outcome]
+            self.stdout.write(
+                _("管辖海域 %(code)s：%(outcome)s") % {"code": code, "outcome": label}
+            )
         prefix = _("试运行，未写入：") if opts["dry_run"] else _("已加载：")
         self.stdout.write(prefix + report.summary())
