@@ -21,6 +21,7 @@ run: $(STAMP)
 
 # All tests (SQLite; set GRIDGOV_TEST_DATABASE_URL=postgres://… for PostgreSQL).
 test: $(STAMP)
+	mkdir -p var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	GRIDGOV_DEBUG=true GRIDGOV_SECRET_KEY=check $(BIN)/gridgov makemigrations --check --dry-run

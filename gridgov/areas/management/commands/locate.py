@@ -27,16 +27,14 @@ class Command(BaseCommand):
             data = found.as_dict()
             data["message"] = "" if found.inside else "该位置不在本市管辖范围内"
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
-        else:
+        elif found.inside:
             self.stdout.write(self.describe(found))
         if not found.inside:
             # CommandError exits with status 1 and prints to stderr.
-            raise CommandError("该位置不在本市管辖范围内")
+            raise CommandError(f"({found.lon:.6f}, {found.lat:.6f}) 不在本市管辖范围内")
 
     @staticmethod
     def describe(found) -> str:
-        if not found.inside:
-            return f"({found.lon:.6f}, {found.lat:.6f}) 不在本市管辖范围内"
         lines = [f"坐标（WGS-84）：{found.lon:.6f}, {found.lat:.6f}"]
         for label, place in (
             ("县（区）", found.county),
