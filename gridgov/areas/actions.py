@@ -45,6 +45,7 @@ from gridgov.areas.models import (
 )
 from gridgov.core.exceptions import Conflict, IllegalTransition, NotPermitted
 from gridgov.core.geo import geodesic_area_m2
+from gridgov.core.querysets import recheck_scope
 
 
 @dataclass
@@ -404,6 +405,7 @@ def do_propose_adjustment(
             for item in items
         ]
     )
+    recheck_scope(adjustment, actor)
     return adjustment
 
 
@@ -585,6 +587,9 @@ def do_approve_adjustment(
     adjustment.effective_date = effective
     adjustment.filed_at = now
     adjustment.save()
+    recheck_scope(adjustment, actor)
+    for grid in created:
+        recheck_scope(grid, actor)
     bump_territory_revision()
     return created
 

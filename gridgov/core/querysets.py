@@ -21,3 +21,20 @@ class RestrictedQuerySet(models.QuerySet):
 
 class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
     pass
+
+
+def recheck_scope(obj, actor, action: str = "view") -> None:
+    """After a write, re-read ``obj`` through the writer's scope inside the transaction.
+
+    A write that would move an object out of the writer's reach (say, into another
+    town) raises NotPermitted, and the surrounding transaction rolls the write back.
+    Writes by the system itself (``actor=None``) are not checked.
+    """
+    if actor is None:
+        return
+    if not type(obj).objects.filter(pk=obj.pk).restrict(actor, action).exists():
+        from django.utils.translation import gettext as _
+
+        from gridgov.core.exceptions import NotPermitted
+
+        raise NotPermitted(_("此操作会使数据超出您的管辖范围，已撤销"))

@@ -15,6 +15,7 @@ from gridgov.areas.choices import AreaLevel, GridKind, GridStatus
 from gridgov.core import audit
 from gridgov.core.audit import AuditKind
 from gridgov.core.exceptions import IllegalTransition, NotPermitted
+from gridgov.core.querysets import recheck_scope
 from gridgov.orgs.choices import (
     ADMIN_ROLES,
     AREA_ROLES,
@@ -102,7 +103,7 @@ def do_grant_post(
         if others:
             errors.setdefault("role", []).append(
                 _("三员分立：该账户已是%(held)s，不能再担任%(role)s")
-                % {"held": "、".join(Role(r).label for r in others), "role": Role(role).label}
+                % {"held": "、".join(str(Role(r).label) for r in others), "role": Role(role).label}
             )
     same = _current_or_future(user, start).filter(
         role=role, area=area, grid=grid, department=department, zone=zone
@@ -123,6 +124,7 @@ def do_grant_post(
         granted_by=actor,
         note=note[:200],
     )
+    recheck_scope(post, actor)
     end_sessions(user)
     audit.record(
         AuditKind.ROLE_GRANTED,

@@ -299,3 +299,22 @@ def test_polygon_with_hole_is_accepted_and_area_excludes_the_hole(territory):
     (solid,) = actions.do_approve_adjustment(propose(territory, items=[new_grid(full)]), actor=None)
     assert grid.area_m2 == pytest.approx(solid.area_m2 * 0.75, rel=0.01)
     assert locate(108.11, 21.11).grid is None  # the hole
+
+
+def test_a_write_that_leaves_the_writers_scope_is_rolled_back(territory, staff_user, monkeypatch):
+    from django.db.models import Q
+
+    from gridgov.accounts import scope
+
+    original = scope.RULES["areas.GridAdjustment"]
+
+    def hides_new_ones(post, action):
+        # As if the saved proposal had landed outside the writer's area.
+        rule = original(post, action)
+        return None if rule is None else rule & Q(status=AdjustmentStatus.APPROVED)
+
+    monkeypatch.setitem(scope.RULES, "areas.GridAdjustment", hides_new_ones)
+    before = GridAdjustment.objects.count()
+    with pytest.raises(NotPermitted, match="超出您的管辖范围"):
+        propose(territory, items=[new_grid(square(108.1, 21.1))], actor=staff_user)
+    assert GridAdjustment.objects.count() == before
