@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -145,8 +146,11 @@ def disable_inactive_accounts(now=None) -> int:
     """Accounts unused for ACCOUNT_INACTIVE_DAYS are disabled (run daily by the worker)."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.ACCOUNT_INACTIVE_DAYS)
-    stale = User.objects.filter(is_active=True).filter(
-        Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
+    # Records of staff who never sign in (no usable password) are not logins to close.
+    stale = (
+        User.objects.filter(is_active=True)
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .filter(Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff))
     )
     count = 0
     for user in stale.iterator():

@@ -104,7 +104,8 @@ def home_codes(post) -> list[str]:
     if post.role in DEPARTMENT_ROLES:
         return [post.department.area.code]
     if post.role in ZONE_ROLES:
-        return [area.code for area in post.zone.covers.all()] or [post.zone.area.code]
+        # A zone reaches only the areas it is responsible for (none until they are set).
+        return [area.code for area in post.zone.covers.all()]
     return []
 
 

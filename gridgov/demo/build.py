@@ -2,8 +2,10 @@
 
 Areas go in through ``gridgov.areas.loading`` (like any city's divisions) and grids
 through ``gridgov.areas.actions`` (like any town's proposal approved by its county), so
-the demo passes the same validation as real data. Each step skips what is already
-there, so running the demo again changes nothing and an interrupted run resumes.
+the demo passes the same validation as real data. Organisations, staff and persona
+accounts follow (``orgs.py``, ``people.py``). Each step skips what is already there, so
+running the demo again changes nothing and an interrupted run resumes. A run that
+changed anything leaves one audit event (导入数据) with what it created.
 """
 
 from collections import Counter
@@ -26,10 +28,15 @@ from gridgov.areas.choices import (
 )
 from gridgov.areas.loading import LoadReport, load_divisions
 from gridgov.areas.models import Area, Grid
+from gridgov.core import audit, keys
+from gridgov.core.audit import AuditKind
 from gridgov.core.geo import to_geojson
 from gridgov.demo import config
+from gridgov.demo.orgs import OrgsResult, ensure_orgs
+from gridgov.demo.people import CreatedPersona, StaffResult, ensure_personas, ensure_staff
 from gridgov.demo.plan import DemoPlan
-from gridgov.orgs.models import Department, DepartmentLevel
+from gridgov.orgs.choices import AgencyKind
+from gridgov.orgs.models import Agency, Department, DepartmentLevel, Post
 
 
 class DemoConflict(Exception):
@@ -45,6 +52,13 @@ class DemoResult:
     grids_created: int = 0
     towns_done: int = 0
     towns_skipped: int = 0
+    orgs: OrgsResult = field(default_factory=OrgsResult)
+    staff: StaffResult = field(default_factory=StaffResult)
+    personas: list[CreatedPersona] = field(default_factory=list)
+    # The personas' shared password, only in the run that created them.
+    persona_password: str | None = None
+    # Without keys the staff (whose phones are encrypted) and the audit event are skipped.
+    staff_skipped: bool = False
     counts: dict = field(default_factory=dict)
 
     @property
@@ -55,6 +69,10 @@ class DemoResult:
             + self.shapes_changed
             + self.departments_created
             + self.grids_created
+            + self.orgs.changed
+            + self.staff.users_created
+            + self.staff.posts_created
+            + len(self.personas)
         )
 
 
@@ -85,6 +103,15 @@ def run_demo(
     result.shapes_changed = write_shapes(plan, selected)
     log(_("镇、村边界和海域：更新 %(n)d 处") % {"n": result.shapes_changed})
     departments, result.departments_created = ensure_departments()
+    result.orgs = ensure_orgs()
+    log(
+        _("机构新建 %(a)d 个，管理区 %(z)d 个，联动部门 %(d)d 个")
+        % {
+            "a": result.orgs.agencies_created,
+            "z": result.orgs.zones_created,
+            "d": result.orgs.departments_created + result.departments_created,
+        }
+    )
 
     for county in selected:
         created = 0
@@ -100,8 +127,41 @@ def run_demo(
             _("%(county)s：新建网格 %(n)d 个")
             % {"county": Area.objects.get(code=county).name, "n": created}
         )
+    if keys.configured():
+        result.staff = ensure_staff(plan.seed, selected)
+        log(
+            _("演示人员：新建账户 %(u)d 个，岗位 %(p)d 个")
+            % {"u": result.staff.users_created, "p": result.staff.posts_created}
+        )
+        result.personas, result.persona_password = ensure_personas()
+        if result.changed:
+            record_load(result, plan, selected)
+    else:
+        result.staff_skipped = True
     result.counts = demo_counts()
     return result
+
+
+def record_load(result: DemoResult, plan: DemoPlan, counties: list[str]) -> None:
+    """One audit event for the whole load (not one per demo account)."""
+    audit.record(
+        AuditKind.IMPORT,
+        target=audit.Target("demo.dataset", config.CITY_CODE, _("钦州市演示数据")),
+        detail={
+            "seed": plan.seed,
+            "scale": plan.scale,
+            "counties": counties,
+            "areas_changed": result.divisions.changed + result.generated.changed,
+            "shapes_changed": result.shapes_changed,
+            "grids_created": result.grids_created,
+            "agencies_created": result.orgs.agencies_created,
+            "zones_created": result.orgs.zones_created,
+            "departments_created": result.departments_created + result.orgs.departments_created,
+            "users_created": result.staff.users_created,
+            "posts_created": result.staff.posts_created,
+            "personas_created": [p.username for p in result.personas],
+        },
+    )
 
 
 def write_shapes(plan: DemoPlan, counties: list[str]) -> int:
@@ -263,4 +323,16 @@ def demo_counts() -> dict:
         "maritime": Grid.objects.filter(
             code__startswith=city, status=GridStatus.ACTIVE, subject=ExclusiveSubject.MARITIME
         ).count(),
+        "agencies": Agency.objects.filter(
+            kind=AgencyKind.AGENCY, area__code__startswith=city
+        ).count(),
+        "zones": Agency.objects.filter(kind=AgencyKind.ZONE, area__code__startswith=city).count(),
+        "departments": Department.objects.filter(area__code__startswith=city).count(),
+        "staff_posts": dict(
+            Post.objects.filter(note=config.DEMO_NOTE)
+            .values_list("role")
+            .annotate(n=Count("id"))
+            .values_list("role", "n")
+        ),
+        "staff": Post.objects.filter(note=config.DEMO_NOTE).values("user").distinct().count(),
     }

@@ -8,6 +8,7 @@ this is used outside the demo.
 from dataclasses import dataclass
 
 from gridgov.areas.choices import ExclusiveSubject, MaritimeKind
+from gridgov.orgs.choices import Role
 
 DEFAULT_SEED = 4507  # the city's code; any integer gives another, equally valid demo
 
@@ -205,3 +206,275 @@ EXCLUSIVE_GRIDS = [
 ]
 
 ADJUSTMENT_REASON = "初次划分网格（演示数据）"
+
+
+# Organisations (第四条) ---------------------------------------------------------------
+#
+# One grid-management agency per city, county and town: "中心" at city and county level,
+# "站" in towns. Names are "<area name><suffix>".
+AGENCY_SUFFIX = {1: "网格化服务管理中心", 2: "网格化服务管理中心", 3: "网格化服务管理站"}
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    """A management zone (管理区机构): the county (or city) it sits in and the town-level
+    units it is responsible for. ``key`` goes into the demo usernames."""
+
+    key: str
+    name: str
+    area: str
+    covers: tuple[str, ...]
+
+
+ZONES = [
+    # The free-trade zone's Qinzhou port area: the port's development zone and the bonded
+    # port area (中马钦州产业园区 450702404 stays with 钦南区).
+    ZoneSpec("ftz", "中国（广西）自由贸易试验区钦州港片区", "450702", ("450702401", "450702403")),
+    ZoneSpec("sanniang", "三娘湾旅游管理区", "450702", ("450702402",)),
+    # The town holding the demo's canal-hub exclusive grid (马道枢纽, 陆屋镇).
+    ZoneSpec("canal", "平陆运河枢纽", "450721", ("450721111",)),
+    # Set up in 2013 over the 丽光华侨农场 (450702400).
+    ZoneSpec("huaqiao", "钦州市北部湾华侨投资区", "450702", ("450702400",)),
+    # No statistical unit of its own: attached to the county only (see docs/demo-data.md).
+    ZoneSpec("hitech", "钦州高新区", "450702", ()),
+]
+
+
+@dataclass(frozen=True)
+class LinkageSpec:
+    """A linkage department category (网格化服务联动部门) and its names.
+
+    ``kind`` is the category in the words of 第四条 (reports group by it). Templates:
+    ``{city}`` 钦州市; ``{county}`` 钦南区, ``{short}`` 钦南. ``district`` is the name in a
+    市辖区 when it differs (branches of the city bureau). ``counties`` limits the county
+    level to some counties (None: all).
+    """
+
+    key: str
+    kind: str
+    city: str
+    city_short: str
+    county: str
+    county_short: str
+    district: str = ""
+    district_short: str = ""
+    counties: tuple[str, ...] | None = None
+
+
+LINKAGE_DEPARTMENTS = [
+    LinkageSpec(
+        "police",
+        "公安",
+        "{city}公安局",
+        "市公安局",
+        "{county}公安局",
+        "{short}县公安局",
+        district="{city}公安局{short}分局",
+        district_short="{short}公安分局",
+    ),
+    LinkageSpec("civil", "民政", "{city}民政局", "市民政局", "{county}民政局", "{short}民政局"),
+    LinkageSpec(
+        "justice", "司法行政", "{city}司法局", "市司法局", "{county}司法局", "{short}司法局"
+    ),
+    LinkageSpec(
+        "enforce",
+        "城管执法",
+        "{city}城市管理综合行政执法支队",
+        "市城管执法支队",
+        "{county}城市管理综合行政执法大队",
+        "{short}城管执法大队",
+    ),
+    LinkageSpec("finance", "财政", "{city}财政局", "市财政局", "{county}财政局", "{short}财政局"),
+    LinkageSpec(
+        "hrss",
+        "人力资源社会保障",
+        "{city}人力资源和社会保障局",
+        "市人社局",
+        "{county}人力资源和社会保障局",
+        "{short}人社局",
+    ),
+    LinkageSpec(
+        "market",
+        "市场监管",
+        "{city}市场监督管理局",
+        "市市场监管局",
+        "{county}市场监督管理局",
+        "{short}市场监管局",
+    ),
+    LinkageSpec(
+        "govservice",
+        "政务服务管理",
+        "{city}大数据和行政审批局",
+        "市审批局",
+        "{county}大数据和行政审批局",
+        "{short}审批局",
+    ),
+    LinkageSpec(
+        "eco",
+        "生态环境",
+        "{city}生态环境局",
+        "市生态环境局",
+        "{city}生态环境局{short}分局",
+        "{short}生态环境分局",
+    ),
+    LinkageSpec(
+        "emergency",
+        "应急管理",
+        "{city}应急管理局",
+        "市应急局",
+        "{county}应急管理局",
+        "{short}应急局",
+    ),
+    LinkageSpec(
+        "health",
+        "卫生健康",
+        "{city}卫生健康委员会",
+        "市卫健委",
+        "{county}卫生健康局",
+        "{short}卫健局",
+    ),
+    LinkageSpec(
+        "urban", "城市管理", "{city}城市管理局", "市城管局", "{county}城市管理局", "{short}城管局"
+    ),
+    # Beyond 第四条's list: the departments of the demo's exclusive grids (schools,
+    # the canal hub, fishing vessels and the sea).
+    LinkageSpec("education", "教育", "{city}教育局", "市教育局", "{county}教育局", "{short}教育局"),
+    LinkageSpec(
+        "transport",
+        "交通运输",
+        "{city}交通运输局",
+        "市交通运输局",
+        "{county}交通运输局",
+        "{short}交通运输局",
+    ),
+    LinkageSpec(
+        "agri",
+        "农业农村",
+        "{city}农业农村局",
+        "市农业农村局",
+        "{county}农业农村局",
+        "{short}农业农村局",
+    ),
+    LinkageSpec(
+        "ocean",
+        "海洋",
+        "{city}海洋局",
+        "市海洋局",
+        "{county}海洋局",
+        "{short}海洋局",
+        counties=(SEA_COUNTY,),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class TownLinkageSpec:
+    key: str
+    kind: str
+    name: str  # {town}: the town's name without 镇/乡/街道 (犀牛脚)
+
+
+# Town-level stations of linkage departments, in the towns below.
+TOWN_LINKAGE_DEPARTMENTS = [
+    TownLinkageSpec("police", "公安", "{town}派出所"),
+    TownLinkageSpec("justice", "司法行政", "{town}司法所"),
+]
+# Every 镇 and 街道 of these counties, and these towns besides.
+TOWN_LINKAGE_COUNTIES = ("450702",)
+TOWN_LINKAGE_TOWNS = ("450721111",)
+
+
+# Demo staff (第十一、十二、十三条) --------------------------------------------------
+#
+# Shares of grids and villages, decided per grid or village from the seed (so the same
+# grid gets the same staff whichever counties a run writes).
+STAFFING = {
+    "urban_second_fulltime": 0.2,  # urban grids with a second 专职网格员
+    "rural_fulltime": 0.3,  # rural grids with a 专职网格员 (第十二条: 有条件的农村网格)
+    "urban_parttime": 0.4,  # urban grids with a 兼职网格员
+    "rural_parttime": 0.7,  # rural grids with one 兼职网格员 …
+    "rural_second_parttime": 0.2,  # … of which these have a second
+    "exclusive_second_member": 0.5,  # exclusive grids with two 专属网格员
+    "guide_from_department": 0.35,  # 网格指导员 sent down by a linkage department
+    "town_second_operator": 0.5,  # town agencies with two operators (city, county: two)
+}
+# Planted gaps for the staffing report, same rule.
+GAPS = {
+    "grid_without_leader": 0.0025,  # territorial grids without 网格长
+    "urban_without_fulltime": 0.01,  # urban grids without 专职网格员 (第十二条 says must)
+    "village_without_chief": 0.005,  # villages without 总网格长
+    "village_two_chiefs": 0.005,  # villages with two 总网格长
+}
+# Categories of the departments that send 网格指导员 down to villages.
+GUIDE_DEPARTMENT_KINDS = ("公安", "民政", "司法行政", "卫生健康", "农业农村", "人力资源社会保障")
+# Demo posts start between these dates.
+STAFF_SINCE = (2019, 1, 1)
+STAFF_SPAN_DAYS = 6 * 365
+DEMO_NOTE = "演示数据"
+
+
+# Persona accounts: people trying the demo log in with these. ---------------------------
+
+
+@dataclass(frozen=True)
+class PersonaSpec:
+    """``place``: an area code (agency posts), a town code (a grid of that town, for grid
+    posts), ``(area code, department name)`` for department posts, None for administrators."""
+
+    username: str
+    full_name: str
+    role: str
+    place: str | tuple[str, str] | None
+    what: str  # the printout's description
+
+
+PERSONAS = [
+    PersonaSpec(
+        "demo-city",
+        "演示·市中心操作员",
+        Role.AGENCY_OPERATOR,
+        CITY_CODE,
+        "钦州市网格化服务管理中心 工作人员（全市）",
+    ),
+    PersonaSpec(
+        "demo-qinnan",
+        "演示·钦南区操作员",
+        Role.AGENCY_OPERATOR,
+        "450702",
+        "钦南区网格化服务管理中心 工作人员（审批钦南区的网格调整）",
+    ),
+    PersonaSpec(
+        "demo-xiniujiao",
+        "演示·犀牛脚镇操作员",
+        Role.AGENCY_OPERATOR,
+        "450702112",
+        "犀牛脚镇网格化服务管理站 工作人员（提出网格调整）",
+    ),
+    PersonaSpec(
+        "demo-gridworker",
+        "演示·专职网格员",
+        Role.FULLTIME,
+        "450702112",
+        "犀牛脚镇一个网格的专职网格员",
+    ),
+    PersonaSpec(
+        "demo-police",
+        "演示·公安经办人",
+        Role.DEPARTMENT_HANDLER,
+        (CITY_CODE, "钦州市公安局"),
+        "钦州市公安局 联动部门经办人",
+    ),
+    PersonaSpec(
+        "demo-pubei",
+        "演示·浦北县街道操作员",
+        Role.AGENCY_OPERATOR,
+        "450722001",
+        "浦北县小江街道网格化服务管理站 工作人员（看不到钦南区）",
+    ),
+    PersonaSpec(
+        "demo-security", "演示·安全管理员", Role.SECURITY_ADMIN, None, "安全管理员（授予岗位）"
+    ),
+    PersonaSpec(
+        "demo-audit", "演示·审计管理员", Role.AUDIT_ADMIN, None, "审计管理员（查看审计日志）"
+    ),
+]

@@ -207,7 +207,10 @@ def test_accounts_unused_for_ninety_days_are_disabled(worker, territory):
     now = timezone.now()
     User.objects.filter(pk=worker.pk).update(last_login=now - timedelta(days=91))
     User.objects.filter(pk=recent.pk).update(last_login=now - timedelta(days=10))
+    record_only = User.objects.create_user("record", password=None)  # never signs in
+    User.objects.filter(pk=record_only.pk).update(date_joined=now - timedelta(days=400))
     assert actions.disable_inactive_accounts(now) == 1
+    assert User.objects.get(pk=record_only.pk).is_active
     worker.refresh_from_db()
     recent.refresh_from_db()
     assert not worker.is_active and "90" in worker.disabled_reason

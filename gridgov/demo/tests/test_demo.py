@@ -7,6 +7,7 @@ import shapely
 from django.core.management import call_command
 from django.db import transaction
 
+from gridgov.accounts.models import User
 from gridgov.areas import locate
 from gridgov.areas.choices import (
     AreaKind,
@@ -140,7 +141,7 @@ def test_another_seed_over_an_existing_demo_is_refused():
 
 
 def test_full_demo_through_the_command():
-    """The default data set once (about 20 s): counts, idempotence and locate."""
+    """The default data set once (about 25 s): counts, idempotence and locate."""
     out = io.StringIO()
     call_command("demo", stdout=out)
     text = out.getvalue()
@@ -152,6 +153,9 @@ def test_full_demo_through_the_command():
     assert Grid.objects.filter(subject=ExclusiveSubject.CANAL_HUB, code__startswith="450721111")
     assert Grid.objects.filter(subject=ExclusiveSubject.MARKET).count() >= 3
     assert Grid.objects.filter(subject=ExclusiveSubject.INSTITUTION).count() >= 3
+    # About 16,000 made-up staff, and the personas with their password, printed once.
+    assert 15_000 <= User.objects.filter(password__startswith="!").count() <= 20_000
+    assert "共用密码：" in text and "demo-gridworker" in text
 
     locate.invalidate()
     centre = locate.locate(108.65, 21.97)
@@ -171,3 +175,4 @@ def test_full_demo_through_the_command():
     out = io.StringIO()
     call_command("demo", stdout=out)
     assert "数据已是最新，未作改动" in out.getvalue()
+    assert "共用密码" not in out.getvalue()

@@ -3,20 +3,23 @@
 Real divisions (city, 4 counties, 71 towns, 683 villages) and county boundaries from the
 shipped files; generated villages for the towns the files leave empty, generated town,
 village and grid boundaries inside the real county boundaries, and exclusive grids
-(industrial parks, the 平陆运河 hub, markets, schools, hospitals, maritime grids). Running
-it again changes nothing.
+(industrial parks, the 平陆运河 hub, markets, schools, hospitals, maritime grids); the
+agencies, management zones and linkage departments, made-up staff for every grid, village
+and organisation, and persona accounts to log in with (their password is printed once,
+when they are created). Running it again changes nothing.
 """
 
 import time
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from gridgov.areas.loading import LoadError
 from gridgov.core.exceptions import ActionError
 from gridgov.demo import config
-from gridgov.demo.build import DemoConflict, run_demo
+from gridgov.demo.build import DemoConflict, DemoResult, run_demo
+from gridgov.orgs.choices import Role
 
 
 def positive(value: str) -> float:
@@ -34,14 +37,18 @@ def non_negative(value: str) -> int:
 
 
 class Command(BaseCommand):
-    help = "加载钦州市演示数据（真实区划代码和县界，生成的镇村边界和网格）；可重复运行"
+    help = (
+        "加载钦州市演示数据（真实区划代码和县界，生成的镇村边界和网格，机构、部门、"
+        "演示人员和演示账户）；可重复运行"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--scale",
             type=positive,
             default=1.0,
-            help="网格数量倍数：1 约 6,000 个属地网格，5 约 30,000 个（用于性能测试）",
+            help="网格和人员数量倍数：1 约 6,000 个属地网格、16,000 名人员，5 约 30,000 个网格"
+            "（用于性能测试）",
         )
         parser.add_argument(
             "--seed",
@@ -73,7 +80,18 @@ class Command(BaseCommand):
             raise CommandError(_("生成的网格未通过校验")) from exc
         except ActionError as exc:
             raise CommandError(exc.message) from exc
+        except ImproperlyConfigured as exc:  # malformed keys
+            raise CommandError(str(exc)) from exc
+        if result.staff_skipped:
+            self.stderr.write(
+                _(
+                    "未配置密钥（GRIDGOV_KEYS），未创建演示人员和演示账户（手机号码须加密保存）。"
+                    "配置密钥后再次运行 gridgov demo 即可补上；开发时 gridgov start 会自动生成密钥。"
+                )
+            )
         if verbosity < 1:
+            # The personas' password exists only now: shown whatever the verbosity.
+            self.show_personas(result)
             return
         c = result.counts
         self.stdout.write(
@@ -96,11 +114,67 @@ class Command(BaseCommand):
                 "maritime": f"{c['maritime']:,}",
             }
         )
+        posts = c["staff_posts"]
+        self.stdout.write(
+            _(
+                "网格化服务管理机构 %(agencies)d 个，管理区 %(zones)d 个，联动部门 %(departments)d 个；"
+                "演示人员 %(staff)s 人：网格长 %(leader)s，专职网格员 %(fulltime)s，"
+                "兼职网格员 %(parttime)s，专属网格长、网格员 %(exclusive)s，总网格长 %(chief)s，"
+                "网格指导员 %(guide)s，机构、管理区和部门人员 %(office)s"
+            )
+            % {
+                **c,
+                "staff": f"{c['staff']:,}",
+                **{
+                    key: f"{sum(posts.get(r, 0) for r in roles):,}"
+                    for key, roles in {
+                        "leader": [Role.LEADER],
+                        "fulltime": [Role.FULLTIME],
+                        "parttime": [Role.PARTTIME],
+                        "exclusive": [Role.EXCLUSIVE_LEADER, Role.EXCLUSIVE_MEMBER],
+                        "chief": [Role.CHIEF],
+                        "guide": [Role.GUIDE],
+                        "office": [
+                            Role.AGENCY_OPERATOR,
+                            Role.AGENCY_LEADER,
+                            Role.ZONE_OPERATOR,
+                            Role.DEPARTMENT_HANDLER,
+                            Role.DEPARTMENT_LEADER,
+                        ],
+                    }.items()
+                },
+            }
+        )
         seconds = time.monotonic() - started
         if result.changed:
             self.stdout.write(
-                _("本次新建网格 %(grids)s 个，用时 %(s).1f 秒")
-                % {"grids": f"{result.grids_created:,}", "s": seconds}
+                _("本次新建网格 %(grids)s 个、人员账户 %(users)s 个，用时 %(s).1f 秒")
+                % {
+                    "grids": f"{result.grids_created:,}",
+                    "users": f"{result.staff.users_created + len(result.personas):,}",
+                    "s": seconds,
+                }
             )
         else:
             self.stdout.write(_("数据已是最新，未作改动（用时 %(s).1f 秒）") % {"s": seconds})
+        self.show_personas(result)
+
+    def show_personas(self, result: DemoResult) -> None:
+        if not result.personas:
+            return
+        self.stdout.write(self.style.SUCCESS(_("已创建演示账户（密码仅显示这一次，请妥善保存）：")))
+        width = max(len(p.username) for p in result.personas)
+        for persona in result.personas:
+            mark = " *" if persona.second_factor else ""
+            self.stdout.write(f"  {persona.username:<{width}}  {persona.what}{mark}")
+        self.stdout.write(_("  共用密码：%(password)s") % {"password": result.persona_password})
+        if any(p.second_factor for p in result.personas):
+            self.stdout.write(
+                _(
+                    "  * 机构、管理区、部门和管理员岗位首次登录时须绑定动态口令（TOTP）应用"
+                    "（如手机上的身份验证器），按页面提示扫码即可。"
+                )
+            )
+        self.stdout.write(
+            _("  系统管理员 admin 由 gridgov start 创建；演示人员（网格员等）账户不能登录。")
+        )
