@@ -39,7 +39,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 messages: $(STAMP)
-	cd gridgov && ../$(BIN)/gridgov makemessages -l en --ignore 'static/*' && ../$(BIN)/gridgov compilemessages -l en
+	cd gridgov && GRIDGOV_DEBUG=true ../$(BIN)/gridgov makemessages -l en --ignore 'static/*' && GRIDGOV_DEBUG=true ../$(BIN)/gridgov compilemessages -l en
 
 clean:
 	rm -rf $(VENV) var/test.sqlite3*

@@ -4,12 +4,15 @@ from django.views.i18n import set_language
 
 from gridgov.api.api import api
 from gridgov.core import views as core_views
+from gridgov.core import views_audit
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("", include("gridgov.accounts.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("areas/", include("gridgov.areas.urls")),
+    path("orgs/", include("gridgov.orgs.urls")),
+    path("audit/", views_audit.audit_search, name="audit_search"),
     path("api/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),
 ]

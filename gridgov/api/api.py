@@ -3,10 +3,14 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
 
+from gridgov.accounts.api import audit_router
+from gridgov.accounts.api import router as accounts_router
 from gridgov.api.auth import api_auth
 from gridgov.areas.api import router as areas_router
 from gridgov.core.exceptions import ActionError
+from gridgov.orgs.api import router as orgs_router
 
 api = NinjaAPI(
     title="gridgov API",
@@ -20,6 +24,11 @@ api = NinjaAPI(
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return api.create_response(request, {"detail": "未找到"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(request, {"detail": "未登录或令牌无效"}, status=401)
 
 
 @api.exception_handler(ValidationError)
@@ -37,3 +46,6 @@ def refused(request, exc: ActionError):
 
 
 api.add_router("/areas", areas_router, tags=["areas"])
+api.add_router("/accounts", accounts_router, tags=["accounts"])
+api.add_router("/orgs", orgs_router, tags=["orgs"])
+api.add_router("/audit", audit_router, tags=["audit"])

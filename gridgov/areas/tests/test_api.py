@@ -15,6 +15,7 @@ A1 = "990101001001001"
 def test_api_needs_a_login(client, territory):
     response = client.get("/api/areas/locate", {"lon": 108.005, "lat": 21.005})
     assert response.status_code == 401
+    assert response.json() == {"detail": "未登录或令牌无效"}
 
 
 def test_locate_returns_codes_and_names(staff_client, territory):
