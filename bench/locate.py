@@ -109,3 +109,9 @@ def _session_cookie() -> str:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(int(sys.argv[1]))

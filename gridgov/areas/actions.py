@@ -43,6 +43,8 @@ from gridgov.areas.models import (
     GridEvent,
     TerritoryRevision,
 )
+from gridgov.core import audit
+from gridgov.core.audit import AuditKind
 from gridgov.core.exceptions import Conflict, IllegalTransition, NotPermitted
 from gridgov.core.geo import geodesic_area_m2
 from gridgov.core.querysets import recheck_scope
@@ -406,6 +408,19 @@ def do_propose_adjustment(
         ]
     )
     recheck_scope(adjustment, actor)
+    audit.record(
+        AuditKind.DATA_CREATED,
+        actor=actor,
+        target=adjustment,
+        after={
+            "town": town.code,
+            "kind": kind,
+            "trigger": trigger,
+            "old_grids": sorted(g.code for g in old_grids),
+            "new_grids": len(items),
+            "source": source,
+        },
+    )
     return adjustment
 
 
@@ -590,6 +605,19 @@ def do_approve_adjustment(
     recheck_scope(adjustment, actor)
     for grid in created:
         recheck_scope(grid, actor)
+    audit.record(
+        AuditKind.DATA_CHANGED,
+        actor=actor,
+        target=adjustment,
+        before={"status": AdjustmentStatus.PROPOSED},
+        after={
+            "status": AdjustmentStatus.APPROVED,
+            "effective_date": effective.isoformat(),
+            "created": [g.code for g in created],
+            "retired": sorted(g.code for g in old_grids if g.pk not in redrawn_ids),
+            "redrawn": sorted(c.redraw_of.code for c in checked if c.redraw_of),
+        },
+    )
     bump_territory_revision()
     return created
 
@@ -623,6 +651,7 @@ def do_reject_adjustment(adjustment: GridAdjustment, *, actor, note: str) -> Gri
     adjustment.decided_at = timezone.now()
     adjustment.decision_note = note.strip()
     adjustment.save()
+    _record_decision(adjustment, actor)
     return adjustment
 
 
@@ -634,7 +663,18 @@ def do_withdraw_adjustment(adjustment: GridAdjustment, *, actor) -> GridAdjustme
     adjustment.decided_by = actor
     adjustment.decided_at = timezone.now()
     adjustment.save()
+    _record_decision(adjustment, actor)
     return adjustment
+
+
+def _record_decision(adjustment: GridAdjustment, actor) -> None:
+    audit.record(
+        AuditKind.DATA_CHANGED,
+        actor=actor,
+        target=adjustment,
+        before={"status": AdjustmentStatus.PROPOSED},
+        after={"status": adjustment.status, "note": adjustment.decision_note},
+    )
 
 
 def bump_territory_revision() -> None:

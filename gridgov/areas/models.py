@@ -320,6 +320,10 @@ class GridAdjustment(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.get_kind_display()}"
 
+    @property
+    def audit_target_id(self) -> str:
+        return self.number
+
 
 class GridAdjustmentItem(models.Model):
     """One grid a proposal would create (or, for a redraw, the new shape of an old grid)."""

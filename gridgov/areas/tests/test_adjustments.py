@@ -318,3 +318,16 @@ def test_a_write_that_leaves_the_writers_scope_is_rolled_back(territory, staff_u
     with pytest.raises(NotPermitted, match="超出您的管辖范围"):
         propose(territory, items=[new_grid(square(108.1, 21.1))], actor=staff_user)
     assert GridAdjustment.objects.count() == before
+
+
+def test_proposal_and_decision_are_in_the_audit_log(territory, staff_user):
+    from gridgov.core.models import AuditEvent
+
+    adjustment = propose(territory, items=[new_grid(square(108.1, 21.1))], actor=staff_user)
+    (grid,) = actions.do_approve_adjustment(adjustment, actor=None)
+    events = list(AuditEvent.objects.filter(target_id=adjustment.number).order_by("sequence"))
+    assert [e.kind for e in events] == ["data_created", "data_changed"]
+    assert events[0].actor == staff_user
+    assert events[0].after["town"] == TOWN
+    assert events[1].after["created"] == [grid.code]
+    assert events[1].before == {"status": "proposed"}
