@@ -127,7 +127,7 @@ def run_demo(
             _("%(county)s：新建网格 %(n)d 个")
             % {"county": Area.objects.get(code=county).name, "n": created}
         )
-    if keys.configured():
+    if keys.configured():  # the command refuses to run without keys; tests may call this
         result.staff = ensure_staff(plan.seed, selected)
         log(
             _("演示人员：新建账户 %(u)d 个，岗位 %(p)d 个")

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth import password_validation
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
 from django.db.models.functions import Lower
@@ -207,29 +207,36 @@ def test_coastal_county_staff_orgs_and_personas(tiny):
         assert user.password_changed_at is not None and user.posts.count() == 1
     password_validation.validate_password(first.persona_password)
 
-    # One audit event for the load, none per account.
+    # One audit event for the load, none per account; the grid adjustments record their own.
     events = AuditEvent.objects.all()
-    assert [e.kind for e in events] == [AuditKind.IMPORT]
-    assert events[0].detail["users_created"] == first.staff.users_created
+    imports = [e for e in events if e.kind == AuditKind.IMPORT]
+    assert len(imports) == 1
+    assert imports[0].detail["users_created"] == first.staff.users_created
+    assert {e.kind for e in events} == {
+        AuditKind.IMPORT,
+        AuditKind.DATA_CREATED,
+        AuditKind.DATA_CHANGED,
+    }
+    assert not events.filter(target_type="accounts.user").exists()
+    audited = events.count()
 
     # A second run creates nothing and records nothing.
     users, posts = User.objects.count(), Post.objects.count()
     again = run_demo(counties=["450702"], plan=tiny)
     assert again.changed == 0 and again.persona_password is None and not again.personas
     assert (User.objects.count(), Post.objects.count()) == (users, posts)
-    assert AuditEvent.objects.count() == 1
+    assert AuditEvent.objects.count() == audited
 
 
 @pytest.mark.django_db
-def test_without_keys_staff_waits_and_the_command_prints_personas_once(monkeypatch):
+def test_without_keys_nothing_is_loaded_then_personas_are_printed_once(monkeypatch):
     from gridgov.core import keys
 
     monkeypatch.setattr(keys, "configured", lambda: False)
-    out, err = io.StringIO(), io.StringIO()
-    call_command("demo", "--county", "450703", "--scale", "0.05", stdout=out, stderr=err)
-    assert "未配置密钥" in err.getvalue() and "共用密码" not in out.getvalue()
+    with pytest.raises(CommandError, match="未配置密钥"):
+        call_command("demo", "--county", "450703", "--scale", "0.05", stdout=io.StringIO())
     assert not User.objects.exists() and not AuditEvent.objects.exists()
-    assert Agency.objects.exists() and Grid.objects.exists()
+    assert not Grid.objects.exists()
 
     monkeypatch.undo()
     out = io.StringIO()
