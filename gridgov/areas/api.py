@@ -38,6 +38,9 @@ class LocateOut(Schema):
     town: PlaceOut | None = None
     county: PlaceOut | None = None
     exclusive: list[GridPlaceOut] = Field(default_factory=list, description="所在专属网格")
+    in_scope: bool = Field(
+        True, description="是否全部在您的管辖范围内；范围外的网格和区划不在答复中"
+    )
     message: str = ""
 
 
@@ -54,9 +57,14 @@ def locate(
     lat: float = Query(..., ge=-90, le=90, description="纬度"),
     crs: Literal["wgs84", "gcj02"] = Query("wgs84", description="坐标系：wgs84 或 gcj02"),
 ):
-    found = locate_mod.locate(lon, lat, crs)
+    found = locate_mod.locate_for(request.user, lon, lat, crs)
     data = found.as_dict()
-    data["message"] = "" if found.inside else "该位置不在本市管辖范围内"
+    if not found.inside:
+        data["message"] = "该位置不在本市管辖范围内"
+    elif not found.in_scope:
+        data["message"] = "该位置不在您的管辖范围内"
+    else:
+        data["message"] = ""
     return data
 
 

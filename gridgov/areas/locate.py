@@ -44,6 +44,9 @@ class Located:
     county: Place | None = None
     exclusive: list[GridPlace] = field(default_factory=list)
     at_sea: bool = False
+    # False when the point lies in grids or areas the asking user may not see (they are
+    # left out of the answer, see locate_for).
+    in_scope: bool = True
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -254,3 +257,43 @@ def locate(lon: float, lat: float, crs: str = "wgs84") -> Located:
     """Where is (lon, lat)? Input in WGS-84 or GCJ-02; the answer carries WGS-84."""
     lon, lat = to_wgs84(lon, lat, crs)
     return get_index().locate(lon, lat)
+
+
+def locate_for(user, lon: float, lat: float, crs: str = "wgs84") -> Located:
+    """locate() as a user may see it: grids and areas outside their scope are left out.
+
+    The index itself is shared by everybody; the scope is applied to its answer with
+    the same restrict() every page uses (two small queries).
+    """
+    from gridgov.areas.models import Area, Grid
+
+    found = locate(lon, lat, crs)
+    grids = ([found.grid] if found.grid else []) + found.exclusive
+    places = [p for p in (found.village, found.town, found.county) if p]
+    seen_grids = (
+        set(
+            Grid.objects.restrict(user, "view")
+            .filter(code__in=[g.code for g in grids])
+            .values_list("code", flat=True)
+        )
+        if grids
+        else set()
+    )
+    seen_areas = (
+        set(
+            Area.objects.restrict(user, "view")
+            .filter(code__in=[p.code for p in places])
+            .values_list("code", flat=True)
+        )
+        if places
+        else set()
+    )
+    hidden = len(seen_grids) < len(grids) or len(seen_areas) < len(places)
+    if found.grid and found.grid.code not in seen_grids:
+        found.grid = None
+    found.exclusive = [g for g in found.exclusive if g.code in seen_grids]
+    found.village = found.village if found.village and found.village.code in seen_areas else None
+    found.town = found.town if found.town and found.town.code in seen_areas else None
+    found.county = found.county if found.county and found.county.code in seen_areas else None
+    found.in_scope = not hidden
+    return found

@@ -269,3 +269,30 @@ def test_an_ended_post_no_longer_gives_access(persona_world):
     user.refresh_from_db()
     client = client_for(user)
     assert client.get(f"/api/areas/grids/{XINIUJIAO}201001").status_code == 404
+
+
+LOCATE_SEES = {
+    "city": True,
+    "qinnan": True,
+    "xiniujiao": True,
+    "gridworker": False,  # the point lies in the neighbouring grid
+    "police": True,
+    "pubei": False,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_locate_answers_only_with_what_the_persona_may_see(persona_world, persona):
+    client = client_for(persona_world[persona])
+    data = client.get("/api/areas/locate", {"lon": 108.615, "lat": 21.705}).json()
+    assert data["inside"] is True
+    if LOCATE_SEES[persona]:
+        assert data["grid"]["code"] == f"{XINIUJIAO}201002"
+        assert data["town"]["name"] == "犀牛脚镇" and data["in_scope"] is True
+    else:
+        assert data["grid"] is None and data["in_scope"] is False
+        assert data["message"] == "该位置不在您的管辖范围内"
+    if persona == "pubei":
+        assert data["town"] is None and data["county"] is None and data["village"] is None
+    if persona == "gridworker":  # its own village, town and county names remain
+        assert data["village"]["code"] == f"{XINIUJIAO}201"

@@ -148,6 +148,11 @@
     return htmx.ajax("GET", url, { target: "#map-panel-body", swap: "innerHTML" });
   }
 
+  // A grid that went away (or out of scope) since the map was drawn.
+  document.body.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.target && event.detail.target.id === "map-panel-body") showText([text.notFound], "text-danger");
+  });
+
   document.getElementById("map-panel-close").addEventListener("click", function () {
     panel.hidden = true;
     selected = "";
@@ -195,13 +200,12 @@
         map.setView([found.lat, found.lon], Math.max(map.getZoom(), config.gridMinZoom + 2));
         if (!found.inside) { showText([text.outside], "text-danger"); return; }
         if (found.grid) { select(found.grid.code); return; }
-        var lines = [text.noGrid];
+        if (found.exclusive && found.exclusive.length) { select(found.exclusive[0].code); return; }
+        var lines = [!found.in_scope ? text.outOfScope : found.at_sea ? text.atSea : text.noGrid];
         if (found.village) lines.push(text.village + "：" + found.village.name);
         if (found.town) lines.push(text.town + "：" + found.town.name);
         if (found.county) lines.push(text.county + "：" + found.county.name);
-        (found.exclusive || []).forEach(function (g) { lines.push(text.exclusive + "：" + g.name + "（" + g.code + "）"); });
-        showText(lines);
-        if (found.exclusive && found.exclusive.length) select(found.exclusive[0].code);
+        showText(lines, found.in_scope ? "" : "text-warning");
       })
       .catch(function () { showText([text.failed], "text-danger"); });
   });
