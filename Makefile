@@ -15,9 +15,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The whole system on embedded SQLite with the Qinzhou demo data: web + worker.
+# The whole system on embedded SQLite with the Qinzhou demo data: web + worker, served as
+# in production (no debug pages) but over plain HTTP on this machine, with a secret key
+# and data keys generated once under var/.
 run: $(STAMP)
-	GRIDGOV_DEBUG=$${GRIDGOV_DEBUG:-true} $(BIN)/gridgov start
+	GRIDGOV_DEBUG=$${GRIDGOV_DEBUG:-false} \
+	GRIDGOV_SECURE_COOKIES=$${GRIDGOV_SECURE_COOKIES:-false} \
+	GRIDGOV_LOCAL_SECRETS=true \
+	$(BIN)/gridgov start
 
 # All tests (SQLite; set GRIDGOV_TEST_DATABASE_URL=postgres://… for PostgreSQL).
 test: $(STAMP)

@@ -4,13 +4,15 @@ import os
 import sys
 
 
-def _debug_on() -> bool:
+def _may_create_secrets() -> bool:
+    """Only a workstation generates its own secrets: GRIDGOV_DEBUG on, or
+    GRIDGOV_LOCAL_SECRETS on (what `make run` sets)."""
     from django.core.exceptions import ImproperlyConfigured
 
     from gridgov.conf import env_bool
 
     try:
-        return env_bool("DEBUG")
+        return env_bool("DEBUG") or env_bool("LOCAL_SECRETS")
     except ImproperlyConfigured:
         return False  # settings will report the bad value
 
@@ -32,7 +34,7 @@ def _write_private(path, text: str) -> None:
 def _local_secrets(*, create: bool) -> None:
     """A workstation's secret key and data keys, kept under var/.
 
-    `make run` (`gridgov start` with GRIDGOV_DEBUG on) generates them once; afterwards
+    `make run` (`gridgov start` with GRIDGOV_LOCAL_SECRETS on) generates them once; afterwards
     every `gridgov` command on that machine uses them unless the environment names its
     own, so `gridgov locate` or `gridgov shell` read the same data. Production sets
     GRIDGOV_SECRET_KEY(_FILE) and GRIDGOV_KEYS(_FILE) and never creates these files:
@@ -42,7 +44,7 @@ def _local_secrets(*, create: bool) -> None:
     import secrets
 
     var_dir = _var_dir()
-    create = create and _debug_on()
+    create = create and _may_create_secrets()
     if not (os.environ.get("GRIDGOV_SECRET_KEY") or os.environ.get("GRIDGOV_SECRET_KEY_FILE")):
         key_file = var_dir / "secret_key"
         if create and not key_file.exists():

@@ -268,7 +268,13 @@ def grid_detail(request, code):
         ),
         code=code,
     )
-    events = grid.events.select_related("adjustment", "actor").order_by("at", "id")
+    events = list(grid.events.select_related("adjustment", "actor").order_by("at", "id"))
+    # Adjustment numbers are links only for those who may open the adjustment.
+    numbers = {e.adjustment.number for e in events if e.adjustment}
+    numbers |= {a.number for a in (grid.created_by_adjustment, grid.retired_by_adjustment) if a}
+    linkable = set(
+        _visible_adjustments(request).filter(number__in=numbers).values_list("number", flat=True)
+    )
     shape = {
         "type": "FeatureCollection",
         "features": [
@@ -287,7 +293,13 @@ def grid_detail(request, code):
     return render(
         request,
         "areas/grid_detail.html",
-        {"grid": grid, "events": events, "shape": shape, "map_tiles": _tiles()},
+        {
+            "grid": grid,
+            "events": events,
+            "shape": shape,
+            "map_tiles": _tiles(),
+            "linkable": linkable,
+        },
     )
 
 

@@ -296,3 +296,14 @@ def test_locate_answers_only_with_what_the_persona_may_see(persona_world, person
         assert data["town"] is None and data["county"] is None and data["village"] is None
     if persona == "gridworker":  # its own village, town and county names remain
         assert data["village"]["code"] == f"{XINIUJIAO}201"
+
+
+def test_grid_page_links_only_the_adjustments_the_persona_may_open(persona_world):
+    number = Grid.objects.get(code=f"{XINIUJIAO}201001").created_by_adjustment.number
+    worker = client_for(persona_world["gridworker"]).get(f"/areas/grids/{XINIUJIAO}201001/")
+    town = client_for(persona_world["xiniujiao"]).get(f"/areas/grids/{XINIUJIAO}201001/")
+    assert (
+        number in worker.content.decode()
+        and f"/areas/adjustments/{number}/" not in worker.content.decode()
+    )
+    assert f"/areas/adjustments/{number}/" in town.content.decode()
