@@ -48,8 +48,7 @@ def _finish_login(request, user, next_url: str):
     mark_login(request)
     actions.do_record_login(user)
     if actions.password_expired(user):
-        messages.warning(request, _("密码已过期或为初始密码，请先修改密码"))
-        return redirect("password_change")
+        return redirect("password_change")  # the page says why
     return HttpResponseRedirect(next_url if next_url.startswith("/") else "/")
 
 
