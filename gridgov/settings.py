@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "gridgov.accounts",
     "gridgov.orgs",
     "gridgov.areas",
+    "gridgov.matters",
     "gridgov.api",
     "gridgov.demo",
 ]
@@ -247,4 +248,8 @@ PERIODIC_JOBS = {
         "every": 3600,
     },
     "purge_audit_log": {"task": "gridgov.core.tasks.purge_audit_log", "every": 24 * 3600},
+    "retire_expired_temporary_matters": {
+        "task": "gridgov.matters.tasks.retire_expired_temporary_matters",
+        "every": 3600,
+    },
 }

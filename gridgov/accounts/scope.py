@@ -208,3 +208,65 @@ def _audit(post, action):
     if post.role == Role.AUDIT_ADMIN and action == "view":
         return Q()
     return None
+
+
+# The matter list (事项清单) and tasks ----------------------------------------------------
+
+
+@rule("matters.Matter")
+def _matter(post, action):
+    # The list is public (第七条); staff see every version, including past and future ones.
+    return Q() if action == "view" else None
+
+
+@rule("matters.MatterApplication")
+def _matter_application(post, action):
+    if post.role in DEPARTMENT_ROLES and action in {"view", "change"}:
+        return Q(department=post.department_id)
+    if post.role in AREA_ROLES:
+        if action == "view":
+            return subtree("area__code", home_codes(post))
+        if action == "approve":
+            # 第七条: the agency of the same level reviews.
+            return Q(area=post.area_id)
+    return None
+
+
+@rule("matters.Rectification")
+def _rectification(post, action):
+    if post.role in DEPARTMENT_ROLES and action == "view":
+        return Q(department=post.department_id)
+    if post.role in AREA_ROLES:
+        if action == "view":
+            return subtree("area__code", home_codes(post))
+        if action == "approve":
+            return Q(area=post.area_id)
+    return None
+
+
+@rule("matters.Task")
+def _task(post, action):
+    if action != "view":
+        return None
+    if post.role in DEPARTMENT_ROLES:
+        return Q(assigner_department=post.department_id)
+    if post.role in GRID_ROLES or post.role in EXCLUSIVE_GRID_ROLES:
+        from gridgov.matters.models import TaskAssignment
+
+        return Q(pk__in=TaskAssignment.objects.filter(grid=post.grid_id).values("task_id"))
+    if is_area_staff(post):
+        return subtree("assigner_area__code", home_codes(post))
+    return None
+
+
+@rule("matters.TaskAssignment")
+def _task_assignment(post, action):
+    if post.role in GRID_ROLES or post.role in EXCLUSIVE_GRID_ROLES:
+        return Q(grid=post.grid_id) if action in {"view", "change"} else None
+    if action != "view":
+        return None
+    if post.role in DEPARTMENT_ROLES:
+        return Q(task__assigner_department=post.department_id)
+    if is_area_staff(post):
+        return subtree("grid__code", home_codes(post))
+    return None
