@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 from gridgov.api.api import api
 from gridgov.core import views as core_views
 from gridgov.core import views_audit
+from gridgov.matters.urls import public_urlpatterns as public_matter_urls
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("areas/", include("gridgov.areas.urls")),
     path("orgs/", include("gridgov.orgs.urls")),
+    path("matters/", include("gridgov.matters.urls")),
+    path("public/matters/", include((public_matter_urls, "public"))),
     path("audit/", views_audit.audit_search, name="audit_search"),
     path("api/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),

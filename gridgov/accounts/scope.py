@@ -255,7 +255,12 @@ def _task(post, action):
 
         return Q(pk__in=TaskAssignment.objects.filter(grid=post.grid_id).values("task_id"))
     if is_area_staff(post):
-        return subtree("assigner_area__code", home_codes(post))
+        # Tasks its agency gave, and tasks anyone gave to grids in its area (supervision).
+        from gridgov.matters.models import TaskAssignment
+
+        codes = home_codes(post)
+        in_area = TaskAssignment.objects.filter(subtree("grid__code", codes)).values("task_id")
+        return subtree("assigner_area__code", codes) | Q(pk__in=in_area)
     return None
 
 

@@ -10,6 +10,8 @@ from gridgov.accounts.api import router as accounts_router
 from gridgov.api.auth import api_auth
 from gridgov.areas.api import router as areas_router
 from gridgov.core.exceptions import ActionError
+from gridgov.matters.api import public_router as public_matters_router
+from gridgov.matters.api import router as matters_router
 from gridgov.orgs.api import router as orgs_router
 
 api = NinjaAPI(
@@ -49,3 +51,5 @@ api.add_router("/areas", areas_router, tags=["areas"])
 api.add_router("/accounts", accounts_router, tags=["accounts"])
 api.add_router("/orgs", orgs_router, tags=["orgs"])
 api.add_router("/audit", audit_router, tags=["audit"])
+api.add_router("/matters", matters_router, tags=["matters"])
+api.add_router("/public", public_matters_router, tags=["public"], auth=None)

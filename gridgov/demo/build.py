@@ -35,6 +35,8 @@ from gridgov.demo import config
 from gridgov.demo.orgs import OrgsResult, ensure_orgs
 from gridgov.demo.people import CreatedPersona, StaffResult, ensure_personas, ensure_staff
 from gridgov.demo.plan import DemoPlan
+from gridgov.matters.choices import TaskStatus
+from gridgov.matters.models import Matter, Task, TaskAssignment
 from gridgov.orgs.choices import AgencyKind
 from gridgov.orgs.models import Agency, Department, DepartmentLevel, Post
 
@@ -60,6 +62,9 @@ class DemoResult:
     # Without keys the staff (whose phones are encrypted) and the audit event are skipped.
     staff_skipped: bool = False
     counts: dict = field(default_factory=dict)
+    matters_created: int = 0
+    tasks_created: int = 0
+    matters_summary: str = ""
 
     @property
     def changed(self) -> int:
@@ -73,6 +78,8 @@ class DemoResult:
             + self.staff.users_created
             + self.staff.posts_created
             + len(self.personas)
+            + self.matters_created
+            + self.tasks_created
         )
 
 
@@ -134,12 +141,25 @@ def run_demo(
             % {"u": result.staff.users_created, "p": result.staff.posts_created}
         )
         result.personas, result.persona_password = ensure_personas()
+        ensure_matter_demo(result, log)
         if result.changed:
             record_load(result, plan, selected)
     else:
         result.staff_skipped = True
     result.counts = demo_counts()
     return result
+
+
+def ensure_matter_demo(result: DemoResult, log: Callable[[str], None]) -> None:
+    """The city's matter list (第七条) and tasks in progress in a few towns."""
+    from gridgov.matters import demo as matters_demo
+
+    report = matters_demo.ensure_matters()
+    tasks = matters_demo.ensure_tasks()
+    result.matters_created = len(report.created)
+    result.tasks_created = tasks.tasks_created
+    result.matters_summary = matters_demo.summary(report, tasks)
+    log(result.matters_summary)
 
 
 def record_load(result: DemoResult, plan: DemoPlan, counties: list[str]) -> None:
@@ -160,6 +180,8 @@ def record_load(result: DemoResult, plan: DemoPlan, counties: list[str]) -> None
             "users_created": result.staff.users_created,
             "posts_created": result.staff.posts_created,
             "personas_created": [p.username for p in result.personas],
+            "matters_created": result.matters_created,
+            "tasks_created": result.tasks_created,
         },
     )
 
@@ -335,4 +357,13 @@ def demo_counts() -> dict:
             .values_list("role", "n")
         ),
         "staff": Post.objects.filter(note=config.DEMO_NOTE).values("user").distinct().count(),
+        "matters": Matter.objects.in_force().filter(area__code=city).count(),
+        "temporary_matters": Matter.objects.in_force()
+        .filter(area__code=city, is_temporary=True)
+        .count(),
+        "tasks": Task.objects.filter(assignments__grid__code__startswith=city).distinct().count(),
+        "open_assignments": TaskAssignment.objects.filter(
+            grid__code__startswith=city,
+            status__in=(TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS),
+        ).count(),
     }

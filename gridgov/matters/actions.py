@@ -750,7 +750,8 @@ def do_assign_task(
         instructions=instructions.strip(),
         due_date=due_date,
         assigned_by=actor,
-        assigner_area=agency_post.area if agency_post else None,
+        # Work given by the system (actor None: the demo, an import) is the list's agency's.
+        assigner_area=agency_post.area if agency_post else (matter.area if actor is None else None),
         assigner_department=department_post.department
         if department_post and not agency_post
         else None,

@@ -29,6 +29,7 @@ from gridgov.core.testing import (
     XINIUJIAO,
     build_persona_world,
 )
+from gridgov.matters.models import MatterApplication, Rectification, Task
 
 CITY = CITY_QZ
 
@@ -43,7 +44,65 @@ def exactly(*keys):
 
 @pytest.fixture
 def persona_world(db):
-    return build_persona_world()
+    users = build_persona_world()
+    add_matters(users)
+    return users
+
+
+def add_matters(users):
+    """Matter-list data (事项清单): a city matter of 公安 and a 钦南区 matter, one approved
+    application each (SX…0001 city, SX…0002 钦南区), a rectification of the city matter
+    (ZG…0001), and tasks: RW…0001 city matter → two 犀牛脚镇 grids (by the system, so
+    the city agency's), RW…0002 钦南区 matter → a 龙门港镇 grid (by the 钦南区 operator),
+    RW…0003 city matter → a 小江街道 grid (by the 公安 handler)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gridgov.matters import actions
+    from gridgov.matters.testing import proposed
+    from gridgov.orgs.models import Department
+
+    today = timezone.localdate()
+    resources = {"staff_provided": "人员", "funds_provided": "经费", "training_provided": "培训"}
+    police = Department.objects.get(name="钦州市公安局")
+    civil = Department.objects.create(
+        name="钦南区民政局", kind="民政", level="county", area=Area.objects.get(code=QINNAN)
+    )
+    matters = {}
+    for department in (police, civil):
+        application = actions.do_apply(
+            kind="admission",
+            department=department,
+            actor=None,
+            reason="纳入",
+            effective_date=today,
+            proposed=proposed(),
+            **resources,
+        )
+        matters[department.pk] = actions.do_approve_application(application, actor=None)
+    city_matter, county_matter = matters[police.pk], matters[civil.pk]
+    actions.do_order_rectification(
+        matter_code=city_matter.code,
+        area=city_matter.area,
+        grounds=["funds"],
+        findings="经费未到位",
+        deadline=today + timedelta(days=30),
+        actor=None,
+    )
+    for matter, actor, grids in (
+        (city_matter, None, [f"{XINIUJIAO}201001", f"{XINIUJIAO}201002"]),
+        (county_matter, users["qinnan"], [f"{LONGMEN}201001"]),
+        (city_matter, users["police"], [f"{XIAOJIANG}001001"]),
+    ):
+        actions.do_assign_task(
+            matter_code=matter.code,
+            title="任务",
+            instructions="要求",
+            due_date=today + timedelta(days=5),
+            actor=actor,
+            grid_codes=grids,
+        )
 
 
 NOTHING = exactly()
@@ -124,6 +183,51 @@ ENDPOINTS = {
             "gridworker": NOTHING,
             "police": NOTHING,
             "pubei": under(f"TZ{XIAOJIANG}"),
+        },
+    ),
+    "matter_application": Endpoint(
+        MatterApplication,
+        "number",
+        ("/api/matters/applications?limit=1000",),
+        ("/api/matters/applications/{key}", "/matters/applications/{key}/"),
+        {
+            "city": EVERYTHING,
+            "qinnan": lambda k: k.endswith("0002"),
+            "xiniujiao": NOTHING,
+            "gridworker": NOTHING,
+            "police": lambda k: k.endswith("0001"),
+            "pubei": NOTHING,
+        },
+    ),
+    "rectification": Endpoint(
+        Rectification,
+        "number",
+        ("/api/matters/rectifications?limit=1000",),
+        ("/api/matters/rectifications/{key}", "/matters/rectifications/{key}/"),
+        {
+            "city": EVERYTHING,
+            "qinnan": NOTHING,
+            "xiniujiao": NOTHING,
+            "gridworker": NOTHING,
+            "police": EVERYTHING,
+            "pubei": NOTHING,
+        },
+    ),
+    "task": Endpoint(
+        Task,
+        "number",
+        ("/api/matters/tasks?limit=1000",),
+        ("/api/matters/tasks/{key}", "/matters/tasks/{key}/"),
+        {
+            # Agencies see the tasks their area or its subtree gave and the tasks anyone
+            # gave to grids in their area (supervision, refusals); departments their own;
+            # grid staff those with a part for their grid.
+            "city": lambda k: k.endswith(("0001", "0002", "0003")),
+            "qinnan": lambda k: k.endswith(("0001", "0002")),
+            "xiniujiao": lambda k: k.endswith("0001"),
+            "gridworker": lambda k: k.endswith("0001"),
+            "police": lambda k: k.endswith("0003"),
+            "pubei": lambda k: k.endswith("0003"),
         },
     ),
 }

@@ -149,6 +149,18 @@ class Command(BaseCommand):
                 },
             }
         )
+        self.stdout.write(
+            _(
+                "网格服务管理事项清单（市级）现行 %(matters)d 项（其中临时纳入 %(temporary)d 项）；"
+                "任务 %(tasks)d 个，未办结的网格分派 %(open)s 个"
+            )
+            % {
+                "matters": c["matters"],
+                "temporary": c["temporary_matters"],
+                "tasks": c["tasks"],
+                "open": f"{c['open_assignments']:,}",
+            }
+        )
         seconds = time.monotonic() - started
         if result.changed:
             self.stdout.write(
