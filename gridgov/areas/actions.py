@@ -47,6 +47,7 @@ from gridgov.core import audit
 from gridgov.core.audit import AuditKind
 from gridgov.core.exceptions import Conflict, IllegalTransition, NotPermitted
 from gridgov.core.geo import geodesic_area_m2
+from gridgov.core.numbers import next_number
 from gridgov.core.querysets import recheck_scope
 
 
@@ -335,18 +336,6 @@ def _check_overlaps(add, checked: list[_Checked], *, replaced_ids: set[int]) -> 
             )
 
 
-def _next_number(town: Area, today: date) -> str:
-    prefix = f"TZ{town.code}{today:%Y}"
-    last = (
-        GridAdjustment.objects.filter(number__startswith=prefix)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    seq = int(last[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{seq:04d}"
-
-
 def _require(user, action: str, obj) -> None:
     from gridgov.accounts.scope import can
 
@@ -379,7 +368,7 @@ def do_propose_adjustment(
     )
     now = timezone.now()
     adjustment = GridAdjustment.objects.create(
-        number=_next_number(town, timezone.localdate(now)),
+        number=next_number(GridAdjustment, f"TZ{town.code}{timezone.localdate(now):%Y}"),
         town=town,
         kind=kind,
         trigger=trigger,

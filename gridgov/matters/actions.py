@@ -22,6 +22,7 @@ from gridgov.areas.models import Area, Grid
 from gridgov.core import audit
 from gridgov.core.audit import AuditKind
 from gridgov.core.exceptions import IllegalTransition, NotPermitted
+from gridgov.core.numbers import next_number
 from gridgov.core.querysets import recheck_scope
 from gridgov.matters.choices import (
     ApplicationKind,
@@ -63,14 +64,7 @@ def _today() -> date:
 
 def _number(model, prefix: str) -> str:
     """PREFIX + year + a 4-digit sequence (unique per model)."""
-    stem = f"{prefix}{_today():%Y}"
-    last = (
-        model.objects.filter(number__startswith=stem)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    return f"{stem}{(int(last[len(stem) :]) + 1) if last else 1:04d}"
+    return next_number(model, f"{prefix}{_today():%Y}")
 
 
 # Who may act --------------------------------------------------------------------------
