@@ -722,7 +722,11 @@ def do_assign_task(
                 % {"codes": "、".join(sorted(missing))}
             ]
     if not grids and "grids" not in errors:
-        errors["grids"] = [_("请选择下派的网格或区域")]
+        errors["grids"] = [
+            _("区域 %(code)s 不存在、没有网格或不在您的管辖范围内") % {"code": area_code}
+            if area_code
+            else _("请选择下派的网格或区域")
+        ]
     if not (title or "").strip():
         errors["title"] = [_("请填写任务名称")]
     if not (instructions or "").strip():

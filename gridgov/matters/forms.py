@@ -284,7 +284,14 @@ class PhotoField(forms.FileField):
 
 class ProgressForm(forms.Form):
     progress = forms.IntegerField(
-        label=_("进度（%）"), min_value=0, max_value=99, widget=forms.NumberInput(attrs=_TEXT)
+        label=_("进度（%）"),
+        min_value=0,
+        max_value=99,
+        widget=forms.NumberInput(attrs=_TEXT),
+        error_messages={
+            "max_value": _("进度应为 0–99；已经办完请使用“完成”"),
+            "min_value": _("进度应为 0–99"),
+        },
     )
     note = forms.CharField(
         label=_("进展说明"), required=False, widget=forms.Textarea(attrs={**_TEXT, "rows": 2})

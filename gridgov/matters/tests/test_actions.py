@@ -583,3 +583,19 @@ def test_tasks_stay_inside_the_assigners_scope_and_the_lists_county(qinzhou):
         give(users["city"], pubei_grid)  # the city sees it, but 钦南区's list does not cover it
     assert "所在地的清单" in str(caught.value)
     assert PUBEI in pubei_grid
+
+
+def test_an_unknown_area_code_is_named_in_the_refusal(people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with pytest.raises(ValidationError, match="区域 999999999 不存在"):
+        actions.do_assign_task(
+            matter_code="0101001",
+            title="统计",
+            instructions="统计人数",
+            due_date=timezone.localdate() + timedelta(days=5),
+            actor=people["agency"],
+            area_code="999999999",
+        )
