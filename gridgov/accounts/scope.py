@@ -48,14 +48,21 @@ def current_posts(user) -> list:
     """The user's posts in force today, loaded once per user object (i.e. per request)."""
     cached = getattr(user, "_current_posts", None)
     if cached is None:
+        from django.db.models import prefetch_related_objects
+
         from gridgov.orgs.models import Post
 
+        # Asked on every request that touches data: no ordering, and the zones' areas
+        # only for the few who hold a zone post.
         cached = list(
             Post.objects.current()
             .filter(user=user)
             .select_related("area", "grid", "department__area", "zone")
-            .prefetch_related("zone__covers")
+            .order_by()
         )
+        zone_posts = [post for post in cached if post.zone_id]
+        if zone_posts:
+            prefetch_related_objects(zone_posts, "zone__covers")
         user._current_posts = cached
     return cached
 
