@@ -67,11 +67,6 @@ def current_posts(user) -> list:
     return cached
 
 
-def forget_posts(user) -> None:
-    """Drop the cached posts (after granting or ending one in the same request)."""
-    user.__dict__.pop("_current_posts", None)
-
-
 def scope_filter(user, model, action: str) -> Q | None:
     """A filter for ``model`` rows that ``user`` may ``action``, or None for nothing."""
     if action not in ACTIONS:

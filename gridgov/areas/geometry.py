@@ -118,8 +118,3 @@ def overlap_tolerance() -> float:
 
 def boundary_tolerance() -> float:
     return settings.GRID_BOUNDARY_TOLERANCE_M2
-
-
-def prepared(shape: BaseGeometry) -> BaseGeometry:
-    shapely.prepare(shape)
-    return shape

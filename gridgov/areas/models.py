@@ -120,11 +120,6 @@ class Area(BBoxMixin):
         """The 12-digit 统计用区划代码 (the path code padded with zeros)."""
         return self.code.ljust(12, "0")
 
-    def ancestors(self) -> list["Area"]:
-        """From the city down to this area's parent, from one query."""
-        prefixes = [self.code[:n] for n in (4, 6, 9) if n < len(self.code)]
-        return list(Area.objects.filter(code__in=prefixes).order_by("level"))
-
     @cached_property
     def sea_shape(self):
         from gridgov.core.geo import from_geojson

@@ -6,7 +6,6 @@ comes in GCJ-02, the obfuscated datum of Chinese web maps; it is converted here.
 
 import json
 import math
-from collections.abc import Iterable
 
 import numpy as np
 import shapely
@@ -135,7 +134,3 @@ def _listify(obj):
 def bbox_of(geom: BaseGeometry) -> tuple[float, float, float, float]:
     min_lon, min_lat, max_lon, max_lat = geom.bounds
     return min_lon, min_lat, max_lon, max_lat
-
-
-def union_all(geoms: Iterable[BaseGeometry]) -> BaseGeometry:
-    return shapely.union_all(list(geoms))
