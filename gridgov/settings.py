@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "gridgov.orgs",
     "gridgov.areas",
     "gridgov.matters",
+    "gridgov.notifications",
+    "gridgov.cases",
+    "gridgov.registry",
     "gridgov.api",
     "gridgov.demo",
 ]

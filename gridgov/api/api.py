@@ -9,10 +9,13 @@ from gridgov.accounts.api import audit_router
 from gridgov.accounts.api import router as accounts_router
 from gridgov.api.auth import api_auth
 from gridgov.areas.api import router as areas_router
+from gridgov.cases.api import router as cases_router
 from gridgov.core.exceptions import ActionError
 from gridgov.matters.api import public_router as public_matters_router
 from gridgov.matters.api import router as matters_router
+from gridgov.notifications.api import router as notifications_router
 from gridgov.orgs.api import router as orgs_router
+from gridgov.registry.api import router as registry_router
 
 api = NinjaAPI(
     title="gridgov API",
@@ -52,4 +55,7 @@ api.add_router("/accounts", accounts_router, tags=["accounts"])
 api.add_router("/orgs", orgs_router, tags=["orgs"])
 api.add_router("/audit", audit_router, tags=["audit"])
 api.add_router("/matters", matters_router, tags=["matters"])
+api.add_router("/cases", cases_router, tags=["cases"])
+api.add_router("/registry", registry_router, tags=["registry"])
+api.add_router("/notifications", notifications_router, tags=["notifications"])
 api.add_router("/public", public_matters_router, tags=["public"], auth=None)
