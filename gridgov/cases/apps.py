@@ -6,3 +6,6 @@ class CasesConfig(AppConfig):
     name = "gridgov.cases"
     label = "cases"
     verbose_name = _("事件处置")
+
+    def ready(self):
+        from gridgov.cases import scope  # noqa: F401  (registers the scope rules)

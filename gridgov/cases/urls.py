@@ -1,3 +1,9 @@
+from django.urls import path
+
+from gridgov.cases import views
+
 app_name = "cases"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:number>/", views.detail, name="detail"),
+]
