@@ -46,6 +46,16 @@ def _fresh_locate_index():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_workday_calendar():
+    """Each test counts working days with the overrides of its own database."""
+    from gridgov.core import workdays
+
+    workdays.reset()
+    yield
+    workdays.reset()
+
+
+@pytest.fixture(autouse=True)
 def _chinese():
     """Code outside a request (actions, commands) speaks the default language."""
     from django.conf import settings

@@ -4,7 +4,7 @@ from django.views.i18n import set_language
 
 from gridgov.api.api import api
 from gridgov.core import views as core_views
-from gridgov.core import views_audit
+from gridgov.core import views_audit, views_workdays
 from gridgov.matters.urls import public_urlpatterns as public_matter_urls
 
 urlpatterns = [
@@ -19,6 +19,14 @@ urlpatterns = [
     path("registry/", include("gridgov.registry.urls")),
     path("notifications/", include("gridgov.notifications.urls")),
     path("audit/", views_audit.audit_search, name="audit_search"),
+    path("workdays/", views_workdays.settings_page, name="workdays"),
+    path("workdays/overrides/", views_workdays.override_add, name="workday_override_add"),
+    path(
+        "workdays/overrides/<int:pk>/remove/",
+        views_workdays.override_remove,
+        name="workday_override_remove",
+    ),
+    path("workdays/years/", views_workdays.year_confirm, name="workday_year_confirm"),
     path("api/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),
 ]

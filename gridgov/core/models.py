@@ -151,3 +151,93 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Working days (工作日) ------------------------------------------------------------------
+
+
+class WorkdayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("休息日")
+    WORKDAY = "workday", _("工作日（调休上班）")
+
+
+class WorkdayOverride(models.Model):
+    """One day set by the system administrator: a regional holiday (壮族三月三), a 调休
+    working day, or a national day of a year the built-in calendar lacks.
+
+    ``region`` is an area-code prefix: "" the whole country, "45" a province, "4507" a
+    city, "450702" a county. For a place the override of the longest matching prefix wins
+    (see :mod:`gridgov.core.workdays`).
+    """
+
+    day = models.DateField(_("日期"))
+    region = models.CharField(
+        _("适用地区"), max_length=12, blank=True, help_text=_("区划代码前缀，空为全国")
+    )
+    kind = models.CharField(_("类别"), max_length=10, choices=WorkdayKind.choices)
+    name = models.CharField(_("名称"), max_length=50)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("工作日设置")
+        verbose_name_plural = _("工作日设置")
+        ordering = ["day", "region"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "region"],
+                name="workday_override_day_region_unique",
+                violation_error_message=_("该地区的这一天已有设置，请先删除原设置"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat()} {self.region or '全国'} {self.name}"
+
+
+class CalendarYear(models.Model):
+    """The administrator's statement that a year's holidays and 调休 are fully entered
+    for a region (for a year the built-in calendar lacks); silences the warning."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    region = models.CharField(
+        _("适用地区"), max_length=12, blank=True, help_text=_("区划代码前缀，空为全国")
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("节假日年度确认")
+        verbose_name_plural = _("节假日年度确认")
+        ordering = ["year", "region"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "region"],
+                name="calendar_year_region_unique",
+                violation_error_message=_("该地区的这一年度已确认"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.region or '全国'}"

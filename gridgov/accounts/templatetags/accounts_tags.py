@@ -9,9 +9,10 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def admin_nav(context) -> dict:
-    """Which of the staffing, account, post and audit pages the user may open (from the
-    posts already loaded for the request: no query of its own after the first)."""
+    """Which of the staffing, account, post, audit and working-day pages the user may open
+    (from the posts already loaded for the request: no query of its own after the first)."""
     from gridgov.accounts.views_admin import may_see_accounts, may_see_posts
+    from gridgov.core.actions_workdays import may_manage as may_set_workdays
     from gridgov.core.views_audit import may_search
     from gridgov.orgs.staffing import may_view
 
@@ -23,6 +24,7 @@ def admin_nav(context) -> dict:
         "users": may_see_accounts(user),
         "posts": may_see_posts(user),
         "audit": may_search(user),
+        "workdays": may_set_workdays(user),
     }
 
 

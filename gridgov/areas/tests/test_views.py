@@ -104,10 +104,10 @@ def test_every_page_renders_for_a_logged_in_user(staff_client, territory, name, 
     assert response.status_code == 200
 
 
-def test_home_redirects_to_the_map(staff_client):
+def test_home_links_to_the_map(staff_client):
     response = staff_client.get("/")
-    assert response.status_code == 302
-    assert response["Location"] == reverse("areas:map")
+    assert response.status_code == 200
+    assert f'href="{reverse("areas:map")}"' in response.content.decode()
 
 
 def test_login_page_logs_in(client, territory, django_user_model):
