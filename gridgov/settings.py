@@ -255,4 +255,15 @@ PERIODIC_JOBS = {
         "task": "gridgov.matters.tasks.retire_expired_temporary_matters",
         "every": 3600,
     },
+    "retry_sms": {"task": "gridgov.notifications.tasks.retry_sms", "every": 60},
+    "sweep_cases": {"task": "gridgov.cases.tasks.sweep_cases", "every": 60},
 }
+
+# Text messages (docs/notifications.md): "log" sends nothing, "http" posts to a JSON
+# gateway, or the dotted path of an SmsBackend class. Checked at start.
+SMS_BACKEND = env("SMS_BACKEND", "log")
+SMS_HTTP_URL = env("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", "")
+SMS_HTTP_TIMEOUT = env_float("SMS_HTTP_TIMEOUT", 5.0)
+SMS_SIGNATURE = env("SMS_SIGNATURE", "")
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)
