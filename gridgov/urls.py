@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from gridgov.api.api import api
+from gridgov.cases.urls import public_urlpatterns as public_case_urls
 from gridgov.core import views as core_views
 from gridgov.core import views_audit, views_workdays
 from gridgov.matters.urls import public_urlpatterns as public_matter_urls
@@ -16,6 +17,7 @@ urlpatterns = [
     path("matters/", include("gridgov.matters.urls")),
     path("public/matters/", include((public_matter_urls, "public"))),
     path("cases/", include("gridgov.cases.urls")),
+    path("public/cases/", include((public_case_urls, "public_cases"))),
     path("registry/", include("gridgov.registry.urls")),
     path("notifications/", include("gridgov.notifications.urls")),
     path("audit/", views_audit.audit_search, name="audit_search"),

@@ -148,13 +148,13 @@ def _due(case: Case, start: datetime, workdays: int) -> datetime:
     return add_workdays(start, workdays, case.place_code)
 
 
-def _start_stage(case: Case, due_at: datetime | None, *, now: datetime) -> None:
+def _start_stage(case: Case, due_at: datetime | None, *, now: datetime, policy=None) -> None:
     """A new holder or a new deadline: the clock restarts, the colour goes back to normal."""
     case.stage += 1
     case.stage_started_at = now
     case.due_at = due_at
     if due_at is not None:
-        percent = CasePolicy.current().warn_percent
+        percent = (policy or CasePolicy.current()).warn_percent
         case.warn_at = now + (due_at - now) * percent / 100
     else:
         case.warn_at = None
@@ -431,8 +431,9 @@ def submit_case(
                 updated_at=now,
             )
             _hold(case, **holder)
-            workdays = _stage_workdays(status)
-            _start_stage(case, _due(case, now, workdays), now=now)
+            policy = CasePolicy.current()
+            workdays = _stage_workdays(status, policy)
+            _start_stage(case, _due(case, now, workdays), now=now, policy=policy)
             case.number = _next_case_number(timezone.localdate(now))
             case.save()
             if key:
@@ -458,6 +459,9 @@ def submit_case(
                 target=case,
                 after={"matter": matter.code, "status": status, "channel": channel},
             )
+            # In the same transaction: one commit (one fsync) per submission, and no case
+            # without its inbox notification (texts still go out after the commit).
+            notify.new_work(case)
     except IntegrityError:
         # Two submissions with one key raced: the other one won; answer with its case.
         if key:
@@ -465,7 +469,6 @@ def submit_case(
             if existing is not None:
                 return existing, False
         raise
-    notify.new_work(case)
     return case, True
 
 
@@ -480,8 +483,8 @@ def _replay(owner: str, key: str, fingerprint: str) -> Case | None:
     return row.case
 
 
-def _stage_workdays(status: str) -> int:
-    policy = CasePolicy.current()
+def _stage_workdays(status: str, policy=None) -> int:
+    policy = policy or CasePolicy.current()
     return {
         Status.AT_GRID: policy.grid_workdays,
         Status.SUBMITTED: policy.accept_workdays,
@@ -1230,6 +1233,31 @@ def do_resume(case: Case, note: str = "", *, actor, expected_version=None):
     return case
 
 
+# Attachments -----------------------------------------------------------------------------
+
+
+def do_attach(case: Case, attachments, note: str = "", *, actor, public: bool = False):
+    """附件: the current holder adds photos or documents to the timeline (no transition);
+    returns the timeline event that carries them."""
+    note = _text(note, "note", required=False)
+    checked = check_uploads(attachments)
+    if not checked:
+        raise ValidationError({"attachments": [_("请选择要上传的照片或 PDF 文件")]})
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        post = _require_holder(actor, locked)
+        return events.record(
+            locked,
+            EventKind.NOTE,
+            actor=actor,
+            post=post,
+            from_status=locked.status,
+            note=note or _("上传附件"),
+            attachments=checked,
+            public_attachments=bool(public),
+        )
+
+
 # Supervision -----------------------------------------------------------------------------
 
 
@@ -1334,3 +1362,61 @@ def do_answer_supervision(order: SupervisionOrder, answer: str, *, actor) -> Sup
         )
     notify.supervision_answered(locked)
     return locked
+
+
+# Settings: the time limits of the flow (CasePolicy) ----------------------------------------
+# Added for the settings page (/cases/policy/): the system administrator edits the one row.
+
+POLICY_LIMITS = {
+    "accept_workdays": (1, 30),
+    "grid_workdays": (1, 30),
+    "agency_workdays": (1, 60),
+    "sign_workdays": (1, 10),
+    "return_workdays": (1, 10),
+    "verify_workdays": (1, 30),
+    "feedback_workdays": (1, 30),
+    "rework_workdays": (1, 30),
+    "rating_days": (1, 60),
+    "warn_percent": (10, 95),
+    "urge_interval_minutes": (5, 10080),
+    "max_extension_workdays": (1, 60),
+}
+
+
+def may_edit_policy(user) -> bool:
+    from gridgov.accounts.scope import has_role
+
+    return user is not None and user.is_authenticated and has_role(user, Role.SYSTEM_ADMIN)
+
+
+def do_update_policy(values: dict, *, actor) -> CasePolicy:
+    """Save the time limits (each within its range), audited as ``config_changed``."""
+    if not may_edit_policy(actor):
+        raise NotPermitted(_("只有系统管理员可以修改办理时限设置"))
+    cleaned, errors = {}, {}
+    for name, (low, high) in POLICY_LIMITS.items():
+        try:
+            value = int(values.get(name))
+        except (TypeError, ValueError):
+            errors[name] = [_("请输入整数")]
+            continue
+        if not low <= value <= high:
+            errors[name] = [_("应在 %(low)d–%(high)d 之间") % {"low": low, "high": high}]
+        cleaned[name] = value
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        policy = CasePolicy.objects.select_for_update().order_by("pk").first() or CasePolicy()
+        before = {name: getattr(policy, name) for name in POLICY_LIMITS}
+        for name, value in cleaned.items():
+            setattr(policy, name, value)
+        policy.save()
+        changed_before, changed_after = audit.diff(before, cleaned)
+        audit.record(
+            AuditKind.CONFIG_CHANGED,
+            actor=actor,
+            target=audit.Target("cases.casepolicy", str(policy.pk), "办理时限设置"),
+            before=changed_before,
+            after=changed_after,
+        )
+    return policy

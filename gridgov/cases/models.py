@@ -204,6 +204,7 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
     def audit_target_id(self) -> str:
         return self.number
 
@@ -251,6 +252,11 @@ def attachment_path(instance, filename: str) -> str:
     return f"cases/{instance.case.created_at:%Y/%m}/{instance.case.number}/{filename}"
 
 
+def new_attachment_token() -> str:
+    """22 URL-safe characters (128 random bits): fits the column on every database."""
+    return secrets.token_urlsafe(16)
+
+
 class CaseAttachment(models.Model):
     """A photo or PDF (type and size checked, stored through Django's storage, not the DB)."""
 
@@ -266,7 +272,7 @@ class CaseAttachment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    token = models.CharField(max_length=22, unique=True, default=secrets.token_urlsafe)
+    token = models.CharField(max_length=22, unique=True, default=new_attachment_token)
 
     class Meta:
         verbose_name = _("附件")

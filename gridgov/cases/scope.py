@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from gridgov.accounts.scope import home_codes, is_area_staff, rule, subtree
 from gridgov.orgs.choices import (
+    AREA_ROLES,
     DEPARTMENT_ROLES,
     EXCLUSIVE_GRID_ROLES,
     GRID_ROLES,
@@ -37,6 +38,9 @@ def case_condition(post, prefix: str = "") -> Q | None:
 def _case(post, action):
     if action in {"view", "change"}:
         return case_condition(post)
+    if action == "unmask" and post.role in AREA_ROLES:
+        # The reporter's full contact: the agency holding the case or that dispatched it.
+        return Q(holder_area=post.area_id) | Q(dispatching_area=post.area_id)
     return None
 
 
