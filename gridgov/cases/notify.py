@@ -1,6 +1,9 @@
 """Who is told what about a case (in-app notifications; SMS to residents and for urgent
 work), through :mod:`gridgov.notifications`. Called after the action's transaction."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.utils.translation import gettext as _
 
 from gridgov.orgs.choices import (
@@ -10,6 +13,21 @@ from gridgov.orgs.choices import (
     GRID_ROLES,
     VILLAGE_ROLES,
 )
+
+# The demo generator (gridgov/cases/demo.py) writes a year of back-dated history through
+# the actions: nobody is told of it ("all"), and its made-up phone numbers never get a
+# text ("sms": in-app notifications only).
+_quiet: ContextVar[str] = ContextVar("gridgov_cases_quiet", default="")
+
+
+@contextmanager
+def quiet(level: str = "all"):
+    """Within the block, tell nobody (``"all"``) or send no SMS (``"sms"``)."""
+    token = _quiet.set(level)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
 
 
 def _service():
@@ -25,10 +43,14 @@ def link(case) -> str:
 
 
 def holder_users(case) -> list:
-    """The people who hold the case now (everyone with a post at the holder)."""
+    """The people who hold the case now (everyone with a post at the holder), as user ids
+    (what ``notify`` takes; no account rows to load and decrypt)."""
     from gridgov.orgs.models import Post
 
-    posts = Post.objects.current().select_related("user")
+    if _quiet.get() == "all":
+        return []  # nobody is told: spare the query
+
+    posts = Post.objects.current()
     if case.holder_grid_id:
         posts = posts.filter(
             grid=case.holder_grid_id, role__in=[*GRID_ROLES, *EXCLUSIVE_GRID_ROLES]
@@ -39,26 +61,28 @@ def holder_users(case) -> list:
         posts = posts.filter(department=case.holder_department_id, role__in=DEPARTMENT_ROLES)
     else:
         return []
-    return list({post.user for post in posts})
+    return sorted(set(posts.values_list("user_id", flat=True)))
 
 
 def area_users(area) -> list:
     from gridgov.orgs.models import Post
 
     posts = Post.objects.current().filter(area=area, role__in=[*AREA_ROLES, *VILLAGE_ROLES])
-    return list({post.user for post in posts.select_related("user")})
+    return sorted(set(posts.values_list("user_id", flat=True)))
 
 
 def department_users(department) -> list:
     from gridgov.orgs.models import Post
 
     posts = Post.objects.current().filter(department=department, role__in=DEPARTMENT_ROLES)
-    return list({post.user for post in posts.select_related("user")})
+    return sorted(set(posts.values_list("user_id", flat=True)))
 
 
 def _send(users, *, kind, title, case, body="", dedupe_key="", sms=False):
-    if not users:
+    level = _quiet.get()
+    if not users or level == "all":
         return 0
+    sms = sms and not level
     return _service().notify(
         users,
         kind=kind,
@@ -71,11 +95,11 @@ def _send(users, *, kind, title, case, body="", dedupe_key="", sms=False):
     )
 
 
-def new_work(case) -> None:
-    """The case arrived in somebody's inbox."""
+def new_work(case, users=None) -> None:
+    """The case arrived in somebody's inbox (``users``: its holders, if already known)."""
     urgent = case.urgency != "normal"
     _send(
-        holder_users(case),
+        holder_users(case) if users is None else users,
         kind="new_work",
         title=_("待办事件 %(n)s：%(m)s") % {"n": case.number, "m": case.matter.name},
         case=case,
@@ -120,6 +144,41 @@ def overdue(case, supervisors) -> None:
     _send(supervisors, kind="overdue", title=title, case=case, dedupe_key=key)
 
 
+def reminders(cases, flag: str, supervisors_of=None, holders: dict | None = None) -> int:
+    """The sweeper's reminders for a batch of cases, in a few queries: 临期 (``flag``
+    "yellow") to the holders, or 超期 ("red") to the holders (also by SMS) and to
+    ``supervisors_of(case)``. The same messages and keys as :func:`due_soon` and
+    :func:`overdue`, once per case and stage. ``holders`` caches who holds what across
+    the batches of one sweep."""
+    if _quiet.get() == "all":
+        return 0
+    holders = {} if holders is None else holders
+    sms = not _quiet.get()
+    messages = []
+    for case in cases:
+        held_by = (case.holder_grid_id, case.holder_area_id, case.holder_department_id)
+        if held_by not in holders:
+            holders[held_by] = holder_users(case)
+        if flag == "yellow":
+            title = _("临期提醒：事件 %(n)s 即将到期") % {"n": case.number}
+        else:
+            title = _("超期：事件 %(n)s 已超过办理期限") % {"n": case.number}
+        common = {
+            "title": title,
+            "link": link(case),
+            "target": case,
+            "dedupe_key": f"case:{case.number}:stage:{case.stage}:{flag}",
+        }
+        if flag == "yellow":
+            messages.append({**common, "recipients": holders[held_by], "kind": "due_soon"})
+        else:
+            messages.append(
+                {**common, "recipients": holders[held_by], "kind": "overdue", "sms": sms}
+            )
+            messages.append({**common, "recipients": supervisors_of(case), "kind": "overdue"})
+    return _service().notify_many(messages)
+
+
 def supervision(order) -> None:
     case = order.case
     if order.target_department_id:
@@ -161,7 +220,7 @@ def supervision_answered(order) -> None:
 
 def requester(case, text: str) -> None:
     """The result, by SMS to the resident who left a number (no personal data in it)."""
-    if case.anonymous or not case.reporter_phone:
+    if case.anonymous or not case.reporter_phone or _quiet.get():
         return
     message = _("您反映的问题（查询码 %(code)s）已办理：%(text)s。请凭查询码在网上评价。") % {
         "code": case.tracking_code,

@@ -1,17 +1,28 @@
 """The deadline sweeper (``gridgov sweep``; the worker runs it every minute).
 
 Overdue is a query on indexed columns; what the sweeper does is change colours, remind,
-escalate and close what waited too long. It may run on several machines at once: every
-change is claimed with a conditional UPDATE that stamps the rows with this run's token,
-so each row is changed — and each reminder sent — by exactly one run. Notifications
-carry a dedupe key as a second guard.
+escalate and close what waited too long. It may run on several machines at once:
+
+- every colour change is *claimed* with a conditional UPDATE (the precondition — still
+  normal, warning time or deadline passed, still in a timed state — is part of the
+  UPDATE's WHERE) that stamps the rows with this run's token; a row is changed by the one
+  run whose UPDATE matched it, and only that run notifies;
+- the claim, the timeline event and the notifications of a batch are written in one
+  transaction: a run that dies half-way leaves nothing claimed and unannounced (the next
+  run does it), and a run that commits has told everybody;
+- notifications carry a dedupe key per case and stage as a second guard.
+
+What it does:
 
 - yellow (临期): ``warn_at`` passed → remind the holder;
-- red (超期): ``due_at`` passed → remind the holder and tell the supervising agency
-  (the one that dispatched, or the level above);
+- red (超期): ``due_at`` passed → remind the holder (also by SMS), tell the supervising
+  agency (the one that dispatched, or the level above), and write a 预警 event;
 - 缓办 whose date has come → back to 办理中 at the agency;
 - 已反馈 cases not rated within the rating period → closed;
 - supervision orders not answered in time → tell the issuing agency (once).
+
+A new stage (a new holder, a signature, an approved extension…) starts with the colour
+back at normal (``actions._start_stage``), so each stage is reminded once.
 """
 
 import uuid
@@ -30,6 +41,8 @@ from gridgov.core import clock
 
 BATCH = 500
 TIMED = sorted(TIMED_STATES)
+# Per run, at most this many automatic closings and resumptions (the rest next minute).
+MAX_SINGLE_STEPS = 10_000
 
 
 @dataclass
@@ -50,23 +63,53 @@ class SweepResult:
             "supervision_overdue": self.supervision_overdue,
         }
 
+    @property
+    def total(self) -> int:
+        return sum(self.as_dict().values())
 
-def _claim(candidates, token: str, **changes) -> list[int]:
-    """Claim up to BATCH rows of ``candidates`` (a queryset still matching the
-    precondition); returns the pks this run won."""
-    won = []
-    while True:
-        pks = list(candidates.values_list("pk", flat=True)[:BATCH])
-        if not pks:
-            return won
-        with transaction.atomic():
-            candidates.filter(pk__in=pks).update(flag_claim=token, **changes)
-            batch = list(
-                Case.objects.filter(pk__in=pks, flag_claim=token).values_list("pk", flat=True)
+    def summary(self) -> str:
+        """One line for the command and the log: 临期 3，超期 1，…"""
+        return (
+            _(
+                "临期 %(yellow)d，超期 %(red)d，恢复 %(resumed)d，自动结案 %(closed)d，"
+                "督办逾期 %(supervision_overdue)d"
             )
-        won.extend(batch)
+            % self.as_dict()
+        )
+
+
+def _candidates(candidates) -> list[int]:
+    """The next batch of rows that still match the precondition (by pk, so that two runs
+    see the same rows in the same order)."""
+    return list(candidates.order_by("pk").values_list("pk", flat=True)[:BATCH])
+
+
+def _claim(candidates, token: str, handle, **changes) -> int:
+    """Claim the rows of ``candidates`` batch by batch; ``handle(cases)`` is called with
+    the cases this run won, inside the claiming transaction. Returns how many it won."""
+    total = 0
+    while True:
+        pks = _candidates(candidates)
+        if not pks:
+            return total
+        total += _claim_batch(candidates, pks, token, handle, changes)
         if len(pks) < BATCH:
-            return won
+            return total
+
+
+def _claim_batch(candidates, pks: list[int], token: str, handle, changes: dict) -> int:
+    with transaction.atomic():
+        # The precondition is re-checked by the UPDATE itself: rows another run changed
+        # since they were read no longer match, and keep that run's token.
+        candidates.filter(pk__in=pks).update(flag_claim=token, **changes)
+        won = list(
+            Case.objects.filter(pk__in=pks, flag_claim=token)
+            .select_related("matter", "holder_grid__village", "holder_area", "dispatching_area")
+            .order_by("pk")
+        )
+        if won:
+            handle(won)
+    return len(won)
 
 
 def _supervisors(case: Case) -> list:
@@ -81,91 +124,122 @@ def _supervisors(case: Case) -> list:
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
-    now = now or clock.now()
-    token = uuid.uuid4().hex
+    """One pass over everything due at ``now`` (default: the current time). Passing
+    ``now`` also sets the clock the actions see, so the events carry that time."""
+    if now is None:
+        return _sweep(clock.now())
+    with clock.at(now):
+        return _sweep(now)
+
+
+def _sweep(now: datetime) -> SweepResult:
+    run = uuid.uuid4().hex[:30]
     result = SweepResult()
 
+    # Who holds what, and who supervises them: asked once per holder in a run.
+    holders: dict = {}
+    supervisors: dict = {}
+
     # 1. Yellow: most of the time used.
+    def remind(cases):
+        notify.reminders(cases, "yellow", holders=holders)
+
     yellow = Case.objects.filter(
         flag=Flag.NORMAL, warn_at__lte=now, due_at__gt=now, status__in=TIMED
     )
-    won = _claim(yellow, token, flag=Flag.YELLOW)
-    result.yellow = len(won)
-    holders_cache: dict = {}
-    for case in Case.objects.filter(pk__in=won).select_related("matter"):
-        notify.due_soon(case, token)
+    result.yellow = _claim(yellow, f"{run}:y", remind, flag=Flag.YELLOW)
 
     # 2. Red: overdue (also those that skipped yellow).
+    def supervisors_of(case):
+        key = (
+            case.holder_grid_id,
+            case.holder_area_id,
+            case.holder_department_id,
+            case.dispatching_area_id,
+        )
+        if key not in supervisors:
+            supervisors[key] = _supervisors(case)
+        return supervisors[key]
+
+    def report(cases):
+        notify.reminders(cases, "red", supervisors_of, holders=holders)
+        CaseEvent.objects.bulk_create(
+            [
+                CaseEvent(
+                    case=case,
+                    kind=EventKind.FLAGGED,
+                    at=now,
+                    actor_name=_("系统"),
+                    from_status=case.status,
+                    to_status=case.status,
+                    note=_("已超过办理期限，已提醒承办方并报告上级"),
+                    data={"flag": Flag.RED, "stage": case.stage},
+                )
+                for case in cases
+            ]
+        )
+
     red = Case.objects.filter(
         flag__in=[Flag.NORMAL, Flag.YELLOW], due_at__lte=now, status__in=TIMED
     )
-    won = _claim(red, token, flag=Flag.RED)
-    result.red = len(won)
-    flagged = []
-    for case in Case.objects.filter(pk__in=won).select_related(
-        "matter", "holder_grid__village", "holder_area", "dispatching_area"
-    ):
-        key = (case.holder_grid_id, case.holder_area_id, case.holder_department_id)
-        if key not in holders_cache:
-            holders_cache[key] = _supervisors(case)
-        notify.overdue(case, holders_cache[key])
-        flagged.append(
-            CaseEvent(
-                case=case,
-                kind=EventKind.FLAGGED,
-                at=now,
-                actor_name=_("系统"),
-                from_status=case.status,
-                to_status=case.status,
-                note=_("已超过办理期限，已提醒承办方并报告上级"),
-                data={"flag": "red", "stage": case.stage},
-            )
-        )
-    CaseEvent.objects.bulk_create(flagged)
+    result.red = _claim(red, f"{run}:r", report, flag=Flag.RED)
 
     # 3. 缓办 whose date has come.
     today = timezone.localdate(now)
-    for case in Case.objects.filter(status=Status.POSTPONED, postponed_until__lte=today):
-        if _resume(case, now):
+    due_back = Case.objects.filter(status=Status.POSTPONED, postponed_until__lte=today)
+    for pk in list(due_back.order_by("pk").values_list("pk", flat=True)[:MAX_SINGLE_STEPS]):
+        if _resume(pk, now):
             result.resumed += 1
 
     # 4. Feedback given, no rating within the rating period: closed.
     expired = Case.objects.filter(status=Status.FED_BACK, due_at__lte=now)
-    for pk in list(expired.values_list("pk", flat=True)[:10_000]):
-        if _close_unrated(pk, now):
+    for pk in list(expired.order_by("pk").values_list("pk", flat=True)[:MAX_SINGLE_STEPS]):
+        if close_unrated(pk, now):
             result.closed += 1
 
     # 5. Supervision orders overdue: tell the issuing agency once.
-    for order in SupervisionOrder.objects.filter(
+    overdue_orders = SupervisionOrder.objects.filter(
         status=SupervisionStatus.OPEN, due_at__lte=now, overdue_notified=False
-    ).select_related("case", "issued_by_area"):
-        won = SupervisionOrder.objects.filter(pk=order.pk, overdue_notified=False).update(
-            overdue_notified=True
-        )
-        if won:
-            notify.supervision_overdue(order)
-            result.supervision_overdue += 1
+    )
+    for pk in list(overdue_orders.order_by("pk").values_list("pk", flat=True)):
+        with transaction.atomic():
+            won = SupervisionOrder.objects.filter(
+                pk=pk, status=SupervisionStatus.OPEN, overdue_notified=False
+            ).update(overdue_notified=True)
+            if won:
+                order = SupervisionOrder.objects.select_related("case", "issued_by_area").get(pk=pk)
+                notify.supervision_overdue(order)
+                result.supervision_overdue += 1
     return result
 
 
-def _resume(case: Case, now) -> bool:
+def _resume(pk: int, now) -> bool:
     from gridgov.cases.actions import _stage_workdays, _start_stage
+    from gridgov.core.workdays import add_workdays
 
     with transaction.atomic():
-        locked = Case.objects.select_for_update().filter(pk=case.pk, status=Status.POSTPONED)
-        locked = locked.first()
+        locked = (
+            Case.objects.select_for_update()
+            .filter(pk=pk, status=Status.POSTPONED, postponed_until__lte=timezone.localdate(now))
+            .select_related("matter")
+            .first()
+        )
         if locked is None:
             return False
+        # The conditional UPDATE is the claim (SQLite has no row locks); the loser of a
+        # race changes no row and stops here.
+        won = Case.objects.filter(pk=pk, status=Status.POSTPONED).update(
+            status=Status.ACCEPTED, version=F("version") + 1
+        )
+        if not won:
+            return False
         locked.status = Status.ACCEPTED
+        locked.version += 1
         locked.side_reason, locked.postponed_until = "", None
-        from gridgov.core.workdays import add_workdays
-
         due = add_workdays(now, _stage_workdays(Status.ACCEPTED), locked.place_code)
         _start_stage(locked, due, now=now)
-        locked.version = F("version") + 1
         locked.updated_at = now
         locked.save()
-        locked.refresh_from_db()
         events.record(
             locked,
             EventKind.RESUMED,
@@ -173,17 +247,21 @@ def _resume(case: Case, now) -> bool:
             from_status=Status.POSTPONED,
             note=_("缓办期满，自动恢复办理"),
         )
-    notify.new_work(locked)
+        notify.new_work(locked)
     return True
 
 
-def _close_unrated(pk: int, now) -> bool:
+def close_unrated(pk: int, now) -> bool:
+    """Close a case whose rating period ended at ``now`` unrated (False if it was rated
+    or changed meanwhile)."""
     with transaction.atomic():
         won = Case.objects.filter(pk=pk, status=Status.FED_BACK, due_at__lte=now).update(
             status=Status.CLOSED,
             closed_at=now,
             due_at=None,
             warn_at=None,
+            flag=Flag.NORMAL,
+            flag_claim="",
             holder_grid=None,
             holder_area=None,
             holder_department=None,

@@ -129,9 +129,9 @@ def test_a_department_returns_within_its_window_only(world):
     case = actions.do_dispatch(
         case, world["lead_department"], "请处理", actor=world["town_operator"]
     )
-    with time_machine.travel(datetime(2026, 11, 27, 9, 0, tzinfo=CST), tick=False):
-        with pytest.raises(IllegalTransition, match="退回期限"):
-            actions.do_return(case, "不归我们", actor=world["handler"])
+    later = time_machine.travel(datetime(2026, 11, 27, 9, 0, tzinfo=CST), tick=False)
+    with later, pytest.raises(IllegalTransition, match="退回期限"):
+        actions.do_return(case, "不归我们", actor=world["handler"])
 
 
 @time_machine.travel(TUESDAY, tick=False)
@@ -219,6 +219,7 @@ def test_anonymous_reports_keep_no_contact_and_close_after_feedback(world):
     case = actions.do_resolve_on_site(case, "已劝离", actor=world["worker"])
     case = actions.do_feedback(case, "已处理", actor=world["worker"])
     assert case.status == Status.CLOSED
+    assert list(case.events.values_list("kind", flat=True))[-2:] == ["feedback", "closed"]
 
 
 @time_machine.travel(TUESDAY, tick=False)
