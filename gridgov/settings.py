@@ -257,6 +257,10 @@ PERIODIC_JOBS = {
     },
     "retry_sms": {"task": "gridgov.notifications.tasks.retry_sms", "every": 60},
     "sweep_cases": {"task": "gridgov.cases.tasks.sweep_cases", "every": 60},
+    "purge_expired_exports": {
+        "task": "gridgov.registry.tasks.purge_expired_exports",
+        "every": 3600,
+    },
 }
 
 # Text messages (docs/notifications.md): "log" sends nothing, "http" posts to a JSON

@@ -87,6 +87,7 @@ class AuditKind(models.TextChoices):
     DATA_CHANGED = "data_changed", _("修改数据")
     DATA_DELETED = "data_deleted", _("删除数据")
     PII_UNMASKED = "pii_unmasked", _("查看完整个人信息")
+    SENSITIVE_READ = "sensitive_read", _("查看敏感个人信息")
     EXPORT = "export", _("导出数据")
     IMPORT = "import", _("导入数据")
     CONFIG_CHANGED = "config_changed", _("修改配置")

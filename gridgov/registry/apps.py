@@ -6,3 +6,6 @@ class RegistryConfig(AppConfig):
     name = "gridgov.registry"
     label = "registry"
     verbose_name = _("基础信息")
+
+    def ready(self):
+        from gridgov.registry import scope  # noqa: F401 (registers the scope rules)

@@ -57,13 +57,26 @@ class Command(BaseCommand):
             help=f"随机种子（默认 {config.DEFAULT_SEED}）；同一种子生成完全相同的数据",
         )
         parser.add_argument(
+            "--population-scale",
+            type=float,
+            default=None,
+            help="实有人口（合成数据）规模：默认只为钦南区生成约 3 万人；S 为全市 330 万 × S 人"
+            "（1 即 330 万，用于性能测试）；0 不生成",
+        )
+        parser.add_argument(
+            "--cases",
+            type=non_negative,
+            default=None,
+            help="演示事件（联动处置）件数，默认 1500；0 不生成；再次运行只补足缺少的",
+        )
+        parser.add_argument(
             "--county",
             action="append",
             metavar="CODE",
             help="只为这些县（区）生成边界和网格（可重复；默认全部）",
         )
 
-    def handle(self, *args, scale, seed, county, verbosity, **options):
+    def handle(self, *args, scale, seed, county, verbosity, population_scale, cases, **options):
         from gridgov.core import keys
 
         if not keys.configured():
@@ -93,6 +106,12 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         except ImproperlyConfigured as exc:  # malformed keys
             raise CommandError(str(exc)) from exc
+        from gridgov.registry.demo import ensure_population
+
+        population = ensure_population(seed=seed, scale=population_scale, counties=county, log=log)
+        from gridgov.cases.demo import DEFAULT_CASES, ensure_cases
+
+        demo_cases = ensure_cases(DEFAULT_CASES if cases is None else cases, seed=seed, log=log)
         if verbosity < 1:
             # The personas' password exists only now: shown whatever the verbosity.
             self.show_personas(result)
@@ -171,8 +190,10 @@ class Command(BaseCommand):
                     "s": seconds,
                 }
             )
-        else:
+        elif not population.changed and not demo_cases.created:
             self.stdout.write(_("数据已是最新，未作改动（用时 %(s).1f 秒）") % {"s": seconds})
+        self.stdout.write(population.summary())
+        self.stdout.write(demo_cases.summary())
         self.show_personas(result)
 
     def show_personas(self, result: DemoResult) -> None:
