@@ -1,6 +1,6 @@
 """Demo cases (联动处置, 第十七条) for ``gridgov demo``.
 
-About 1,500 cases over the last twelve months across the city, in every state — at the
+About 600 cases over the last twelve months across the city, in every state — at the
 grid, waiting to be accepted, in hand at a village, town, county or the city, with a
 linkage department, replied, resolved, fed back, rated, closed, rejected, merged,
 postponed (缓办) and parked (挂账) — some of them overdue and supervised (催办, 督办单).
@@ -52,7 +52,7 @@ from gridgov.core.workdays import add_workdays
 from gridgov.orgs.choices import GRID_ROLES, Role
 from gridgov.orgs.models import Department, Post
 
-DEFAULT_CASES = 1500
+DEFAULT_CASES = 600
 BATCH = 100  # cases per transaction
 OWNER = "demo"  # the idempotency owner of the demo's submissions
 CITY = "4507"

@@ -143,7 +143,8 @@ def test_another_seed_over_an_existing_demo_is_refused():
 def test_full_demo_through_the_command():
     """The default data set once (about 25 s): counts, idempotence and locate."""
     out = io.StringIO()
-    call_command("demo", stdout=out)
+    # The cases' own test covers the full walk through the actions; a few suffice here.
+    call_command("demo", "--cases", "40", stdout=out)
     text = out.getvalue()
     assert "县（区）4 个，镇（街道）71 个，村（社区）1042 个（其中演示生成 359 个）" in text
     territorial = Grid.objects.filter(kind__in=(GridKind.URBAN, GridKind.RURAL)).count()
@@ -173,6 +174,6 @@ def test_full_demo_through_the_command():
     assert not locate.locate(105.0, 25.0).inside
 
     out = io.StringIO()
-    call_command("demo", stdout=out)
+    call_command("demo", "--cases", "40", stdout=out)
     assert "数据已是最新，未作改动" in out.getvalue()
     assert "共用密码" not in out.getvalue()

@@ -67,7 +67,7 @@ class Command(BaseCommand):
             "--cases",
             type=non_negative,
             default=None,
-            help="演示事件（联动处置）件数，默认 1500；0 不生成；再次运行只补足缺少的",
+            help="演示事件（联动处置）件数，默认 600；0 不生成；再次运行只补足缺少的",
         )
         parser.add_argument(
             "--county",
