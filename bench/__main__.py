@@ -10,7 +10,11 @@ import os
 import subprocess
 import sys
 
-BENCHMARKS = ("locate",)
+BENCHMARKS = ("locate", "cases", "registry")
+# bench.cases: each scenario on each engine, one process each (PostgreSQL is skipped with
+# a note when it is not reachable; GRIDGOV_BENCH_QUICK=1 for small sizes).
+CASE_SCENARIOS = ("submit", "inbox", "sweep")
+CASE_ENGINES = ("sqlite", "postgres")
 
 
 def main() -> None:
@@ -28,6 +32,12 @@ def main() -> None:
             # One process per database: Django is set up once per process.
             for scale in (int(s) for s in args.scales.split(",") if s):
                 run_module("bench.locate", str(scale))
+        if name == "registry":  # import throughput and exact-ID search (bench/registry.py)
+            run_module("bench.registry")
+        if name == "cases":
+            for scenario in CASE_SCENARIOS:
+                for engine in CASE_ENGINES:
+                    run_module("bench.cases", scenario, engine)
 
 
 def environment() -> None:

@@ -10,6 +10,7 @@ from gridgov.accounts.api import router as accounts_router
 from gridgov.api.auth import api_auth
 from gridgov.areas.api import router as areas_router
 from gridgov.cases.api import router as cases_router
+from gridgov.cases.api_public import router as public_cases_router
 from gridgov.core.exceptions import ActionError
 from gridgov.matters.api import public_router as public_matters_router
 from gridgov.matters.api import router as matters_router
@@ -57,6 +58,8 @@ api.add_router("/audit", audit_router, tags=["audit"])
 api.add_router("/matters", matters_router, tags=["matters"])
 api.add_router("/cases", cases_router, tags=["cases"])
 api.add_router("/registry", registry_router, tags=["registry"])
+api.add_router("/registry", "gridgov.registry.api_import.router", tags=["registry"])
 api.add_router("/notifications", notifications_router, tags=["notifications"])
 api.add_router("/workdays", "gridgov.core.api_workdays.router", tags=["workdays"])
 api.add_router("/public", public_matters_router, tags=["public"], auth=None)
+api.add_router("/public/cases", public_cases_router, tags=["public"], auth=None)

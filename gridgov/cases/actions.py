@@ -257,7 +257,13 @@ def _clean_attributes(matter: Matter, values) -> dict:
 def find_matter(code: str, on: date | None = None, *, resident: bool = False) -> Matter:
     """The version of a matter in force (the city's list first, then a county's)."""
     code = str(code or "").strip()
-    matters = Matter.objects.in_force(on).filter(code=code).select_related("area")
+    # Boundaries are large JSON documents and not needed here (nor below).
+    matters = (
+        Matter.objects.in_force(on)
+        .filter(code=code)
+        .select_related("area")
+        .defer("area__geometry", "area__sea_geometry")
+    )
     matter = sorted(matters, key=lambda m: len(m.area.code))[0] if matters else None
     if matter is None:
         raise ValidationError({"matter": [_("请选择事项清单中现行有效的事项")]})
@@ -278,19 +284,27 @@ def _place(lon, lat, area_code: str):
         found = locate(lon, lat)
         if not found.inside or found.grid is None:
             raise ValidationError({"location": [_("该位置不在本市网格范围内，请重新选择")]})
-        grid = Grid.objects.select_related("village").get(code=found.grid.code)
+        grid = (
+            Grid.objects.select_related("village")
+            .defer("geometry", "village__geometry", "village__sea_geometry")
+            .get(code=found.grid.code)
+        )
         return lon, lat, grid, grid.village
     code = str(area_code or "").strip()
     if not code:
         raise ValidationError({"location": [_("请在地图上选择位置，或选择所在村（社区）")]})
-    area = Area.objects.filter(code=code, level__gte=AreaLevel.TOWN).first()
+    area = (
+        Area.objects.filter(code=code, level__gte=AreaLevel.TOWN)
+        .defer("geometry", "sea_geometry")
+        .first()
+    )
     if area is None:
         raise ValidationError({"location": [_("请选择所在镇（街道）或村（社区）")]})
     return None, None, None, area
 
 
 def _county_of(area: Area) -> Area:
-    return Area.objects.get(code=area.code[:6])
+    return Area.objects.defer("geometry", "sea_geometry").get(code=area.code[:6])
 
 
 def _fingerprint(data: dict) -> str:
@@ -404,43 +418,46 @@ def submit_case(
         existing = _replay(owner, key, fingerprint)
         if existing is not None:
             return existing, False
+    # Everything that only reads is done before the transaction: on SQLite a write
+    # transaction holds the database's one write lock from its first statement, on
+    # PostgreSQL the day's counter row is locked until the commit.
+    case = Case(
+        tracking_code=new_tracking_code(),
+        channel=channel,
+        matter=matter,
+        attributes=attributes,
+        description=description,
+        urgency=urgency,
+        lon=lon,
+        lat=lat,
+        address=address,
+        grid=grid,
+        place_code=grid.code if grid else area.code,
+        county=_county_of(area),
+        reporter=actor if channel in (Channel.GRID, Channel.API) else None,
+        reporter_name=reporter_name,
+        reporter_phone=phone,
+        anonymous=bool(anonymous),
+        created_by=actor,
+        status=status,
+        stage=0,
+        stage_started_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    _hold(case, **holder)
+    policy = CasePolicy.current()
+    _start_stage(case, _due(case, now, _stage_workdays(status, policy)), now=now, policy=policy)
+    post = holder_post(actor, case) if actor else None
+    recipients = notify.holder_users(case)
     try:
         with transaction.atomic():
-            case = Case(
-                tracking_code=new_tracking_code(),
-                channel=channel,
-                matter=matter,
-                attributes=attributes,
-                description=description,
-                urgency=urgency,
-                lon=lon,
-                lat=lat,
-                address=address,
-                grid=grid,
-                place_code=grid.code if grid else area.code,
-                county=_county_of(area),
-                reporter=actor if channel in (Channel.GRID, Channel.API) else None,
-                reporter_name=reporter_name,
-                reporter_phone=phone,
-                anonymous=bool(anonymous),
-                created_by=actor,
-                status=status,
-                stage=0,
-                stage_started_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-            _hold(case, **holder)
-            policy = CasePolicy.current()
-            workdays = _stage_workdays(status, policy)
-            _start_stage(case, _due(case, now, workdays), now=now, policy=policy)
             case.number = _next_case_number(timezone.localdate(now))
             case.save()
             if key:
                 IdempotencyKey.objects.create(
                     owner=owner, key=key, fingerprint=fingerprint, case=case, created_at=now
                 )
-            post = holder_post(actor, case) if actor else None
             events.record(
                 case,
                 EventKind.SUBMITTED,
@@ -461,7 +478,7 @@ def submit_case(
             )
             # In the same transaction: one commit (one fsync) per submission, and no case
             # without its inbox notification (texts still go out after the commit).
-            notify.new_work(case)
+            notify.new_work(case, recipients)
     except IntegrityError:
         # Two submissions with one key raced: the other one won; answer with its case.
         if key:
@@ -473,7 +490,7 @@ def submit_case(
 
 
 def _replay(owner: str, key: str, fingerprint: str) -> Case | None:
-    row = IdempotencyKey.objects.filter(owner=owner, key=key).select_related("case").first()
+    row = IdempotencyKey.objects.filter(owner=owner, key=key).only("fingerprint", "case").first()
     if row is None:
         return None
     if row.fingerprint != fingerprint:
@@ -1101,6 +1118,16 @@ def do_feedback(case: Case, text: str, *, actor, expected_version=None):
             note=text,
             public_note=text,
         )
+        if case.status == Status.CLOSED:
+            events.record(
+                case,
+                EventKind.CLOSED,
+                actor=actor,
+                post=post,
+                from_status=Status.RESOLVED,
+                note=_("无需评价（匿名或网格自行发现），反馈后结案"),
+                public_note=_("已结案"),
+            )
     notify.requester(case, text)
     return case
 

@@ -329,7 +329,13 @@ class CaseAssignment(models.Model):
                 fields=["department", "status"],
                 name="case_assignment_dept",
                 condition=Q(active=True),
-            )
+            ),
+            # Extension requests waiting for an agency (a handful among millions of rows).
+            models.Index(
+                fields=["case"],
+                name="case_assignment_ext_pending",
+                condition=Q(extension_status="pending"),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
