@@ -44,6 +44,15 @@ def rule(label: str):
     return register
 
 
+_POST_GEOMETRY = (
+    "area__geometry",
+    "area__sea_geometry",
+    "grid__geometry",
+    "department__area__geometry",
+    "department__area__sea_geometry",
+)
+
+
 def current_posts(user) -> list:
     """The user's posts in force today, loaded once per user object (i.e. per request)."""
     cached = getattr(user, "_current_posts", None)
@@ -58,6 +67,8 @@ def current_posts(user) -> list:
             Post.objects.current()
             .filter(user=user)
             .select_related("area", "grid", "department__area", "zone")
+            # Boundaries are large (a county's polygon) and never needed for scope.
+            .defer(*_POST_GEOMETRY)
             .order_by()
         )
         zone_posts = [post for post in cached if post.zone_id]

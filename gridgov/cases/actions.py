@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -284,9 +283,10 @@ def _place(lon, lat, area_code: str):
         found = locate(lon, lat)
         if not found.inside or found.grid is None:
             raise ValidationError({"location": [_("该位置不在本市网格范围内，请重新选择")]})
+        # The grid with its village, town and county in one query (boundaries left out).
         grid = (
-            Grid.objects.select_related("village")
-            .defer("geometry", "village__geometry", "village__sea_geometry")
+            Grid.objects.select_related("village__parent__parent")
+            .defer(*_GRID_PLACE_GEOMETRY)
             .get(code=found.grid.code)
         )
         return lon, lat, grid, grid.village
@@ -303,7 +303,21 @@ def _place(lon, lat, area_code: str):
     return None, None, None, area
 
 
+_GRID_PLACE_GEOMETRY = (
+    "geometry",
+    *(
+        f"village__{step}{field}"
+        for step in ("", "parent__", "parent__parent__")
+        for field in ("geometry", "sea_geometry")
+    ),
+)
+
+
 def _county_of(area: Area) -> Area:
+    # A village from _place() comes with its town and county already loaded.
+    town = area.parent if area.level == AreaLevel.VILLAGE else None
+    if town is not None and town.parent is not None and town.parent.code == area.code[:6]:
+        return town.parent
     return Area.objects.defer("geometry", "sea_geometry").get(code=area.code[:6])
 
 
@@ -314,11 +328,18 @@ def _fingerprint(data: dict) -> str:
 
 def _next_case_number(day: date) -> str:
     """SJ + date + five digits, from a per-day counter row (serialises only this line)."""
+    table = connection.ops.quote_name(CaseCounter._meta.db_table)
     for _attempt in range(3):
-        updated = CaseCounter.objects.filter(day=day).update(last=F("last") + 1)
-        if updated:
-            last = CaseCounter.objects.get(day=day).last
-            return f"SJ{day:%Y%m%d}{last:05d}"
+        # One statement takes the next number and reads it (RETURNING: SQLite ≥ 3.35,
+        # PostgreSQL); the row stays locked until the case is committed.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE {table} SET "last" = "last" + 1 WHERE "day" = %s RETURNING "last"',
+                [connection.ops.adapt_datefield_value(day)],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return f"SJ{day:%Y%m%d}{row[0]:05d}"
         try:
             with transaction.atomic():
                 CaseCounter.objects.create(day=day, last=1)
