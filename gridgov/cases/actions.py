@@ -221,8 +221,11 @@ def _clean_attributes(matter: Matter, values) -> dict:
         kind = spec["type"]
         if kind == AttributeType.NUMBER:
             try:
-                cleaned[code] = float(raw)
-            except (TypeError, ValueError):
+                number = float(raw)
+                if number != number or number in (float("inf"), float("-inf")):
+                    raise ValueError
+                cleaned[code] = int(number) if number.is_integer() else number
+            except (TypeError, ValueError, OverflowError):
                 errors.append(_("「%(label)s」应为数字") % {"label": label})
         elif kind == AttributeType.DATE:
             try:
@@ -321,6 +324,16 @@ def _county_of(area: Area) -> Area:
     return Area.objects.defer("geometry", "sea_geometry").get(code=area.code[:6])
 
 
+def valid_contact_phone(phone: str) -> bool:
+    """A mobile (11 digits from 1) or a fixed line with its area code (0 + 9–11 digits),
+    so that the result can be told back (SMS needs a mobile)."""
+    if not phone.isdigit():
+        return False
+    if phone.startswith("1"):
+        return len(phone) == 11 and phone[1] in "3456789"
+    return phone.startswith("0") and 10 <= len(phone) <= 12
+
+
 def _fingerprint(data: dict) -> str:
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -389,37 +402,55 @@ def submit_case(
         raise ValidationError({"channel": [_("未知的来源")]})
     if channel == Channel.GRID and actor is None:
         raise NotPermitted(_("请先登录"))
-    description = _text(description, "description", label=_("情况描述"))
+    if channel == Channel.GRID and not any(
+        p.role in (*GRID_ROLES, *EXCLUSIVE_GRID_ROLES) for p in current_posts(actor)
+    ):
+        raise NotPermitted(_("只有网格员可以以网格员身份上报"))
+    # Every field is checked and all problems are reported together (a resident should
+    # not have to submit six times to learn six mistakes).
+    errors: dict[str, list[str]] = {}
+
+    def check(function, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+            return None
+
+    description = check(_text, description, "description", label=_("情况描述"))
     if urgency not in Urgency.values:
-        raise ValidationError({"urgency": [_("请选择紧急程度")]})
-    matter = find_matter(matter_code, timezone.localdate(now), resident=channel == Channel.RESIDENT)
-    attributes = _clean_attributes(matter, attributes or {})
-    lon, lat, grid, area = _place(lon, lat, area_code)
-    address = _text(address, "address", required=False)[:200]
+        errors["urgency"] = [_("请选择紧急程度")]
+    matter = check(
+        find_matter, matter_code, timezone.localdate(now), resident=channel == Channel.RESIDENT
+    )
+    if matter is not None:
+        attributes = check(_clean_attributes, matter, attributes or {})
+    place = check(_place, lon, lat, area_code)
+    lon, lat, grid, area = place or (None, None, None, None)
+    address = (check(_text, address, "address", required=False) or "")[:200]
     reporter_name = str(reporter_name or "").strip()[:50]
     phone = normalise_phone(str(reporter_phone or ""))
     if anonymous:
-        if not matter.anonymous_allowed:
-            raise ValidationError({"anonymous": [_("该事项不接受匿名反映，请留下联系方式")]})
+        if matter is not None and not matter.anonymous_allowed:
+            errors["anonymous"] = [_("该事项不接受匿名反映，请留下联系方式")]
         reporter_name, phone = "", ""
     elif channel in (Channel.RESIDENT, Channel.PHONE):
         if not reporter_name:
-            raise ValidationError({"reporter_name": [_("请填写反映人姓名，以便反馈办理结果")]})
+            errors["reporter_name"] = [_("请填写反映人姓名，以便反馈办理结果")]
         if not phone:
-            raise ValidationError({"reporter_phone": [_("请填写联系电话，以便反馈办理结果")]})
-    if phone and not (phone.isdigit() and 7 <= len(phone) <= 12):
-        raise ValidationError({"reporter_phone": [_("联系电话格式不正确")]})
-    if channel == Channel.GRID:
-        post = next(
-            (p for p in current_posts(actor) if p.role in (*GRID_ROLES, *EXCLUSIVE_GRID_ROLES)),
-            None,
-        )
-        if post is None:
-            raise NotPermitted(_("只有网格员可以以网格员身份上报"))
+            errors["reporter_phone"] = [_("请填写联系电话，以便反馈办理结果")]
+    if phone and not valid_contact_phone(phone):
+        errors["reporter_phone"] = [
+            _("联系电话格式不正确：请填写 11 位手机号码，或带区号的固定电话")
+        ]
+    if channel == Channel.GRID and place is not None:
         own = {p.grid_id for p in current_posts(actor) if p.grid_id}
         if grid is None or grid.pk not in own:
-            raise ValidationError({"location": [_("请选择您负责的网格内的位置")]})
-    checked = check_uploads(attachments)
+            errors.setdefault("location", []).append(_("请选择您负责的网格内的位置"))
+    checked = check(check_uploads, attachments)
+    if errors:
+        raise ValidationError(errors)
     status, holder = _first_holder(channel, grid, area, actor)
     key = str(idempotency_key or "").strip()[:100]
     fingerprint = _fingerprint(
@@ -1353,6 +1384,14 @@ def do_supervise(case: Case, demand: str, workdays: int, *, actor) -> Supervisio
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status not in OPEN_STATES or locked.status == Status.FED_BACK:
             raise IllegalTransition(_("该事件当前不需要督办"))
+        pending = SupervisionOrder.objects.filter(
+            case=locked, issued_by_area=post.area, status=SupervisionStatus.OPEN
+        ).first()
+        if pending is not None:
+            raise IllegalTransition(
+                _("本机构对该事件已有未回复的督办单 %(n)s，请等待回复或催办")
+                % {"n": pending.number}
+            )
         now = clock.now()
         order = SupervisionOrder.objects.create(
             number=next_number(SupervisionOrder, f"DB{clock.today():%Y}"),

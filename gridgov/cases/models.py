@@ -403,6 +403,12 @@ class SupervisionOrder(models.Model):
             models.Index(fields=["due_at"], name="supervision_open_due", condition=Q(status="open"))
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["case", "issued_by_area"],
+                condition=Q(status="open"),
+                name="supervision_one_open_per_agency",
+                violation_error_message=_("本机构对该事件已有未回复的督办单"),
+            ),
             models.CheckConstraint(
                 condition=Q(target_area__isnull=False)
                 | Q(target_department__isnull=False)

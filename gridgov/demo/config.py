@@ -458,6 +458,13 @@ PERSONAS = [
         "犀牛脚镇一个网格的专职网格员",
     ),
     PersonaSpec(
+        "demo-village",
+        "演示·社区总网格长",
+        Role.CHIEF,
+        "450702112",
+        "上述网格所在社区的总网格长（受理网格员上报的事件）",
+    ),
+    PersonaSpec(
         "demo-police",
         "演示·公安经办人",
         Role.DEPARTMENT_HANDLER,

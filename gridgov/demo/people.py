@@ -36,6 +36,7 @@ from gridgov.orgs.choices import (
     DEPARTMENT_ROLES,
     GRID_ROLES,
     SECOND_FACTOR_ROLES,
+    VILLAGE_ROLES,
     AgencyKind,
     Role,
 )
@@ -274,8 +275,9 @@ def _persona_place(spec: config.PersonaSpec) -> dict | None:
         code, name = spec.place
         department = Department.objects.filter(area__code=code, name=name).first()
         return {"department": department} if department else None
-    if spec.role in GRID_ROLES:
-        # The town's first territorial grid, an urban one if it has any.
+    if spec.role in GRID_ROLES or spec.role in VILLAGE_ROLES:
+        # The town's first territorial grid, an urban one if it has any (for a village
+        # role: that grid's village, so the grid worker's 上报 reaches the persona).
         grids = Grid.objects.filter(
             code__startswith=spec.place,
             status=GridStatus.ACTIVE,
@@ -285,7 +287,9 @@ def _persona_place(spec: config.PersonaSpec) -> dict | None:
             grids.filter(kind=GridKind.URBAN).order_by("code").first()
             or grids.order_by("code").first()
         )
-        return {"grid": grid} if grid else None
+        if grid is None:
+            return None
+        return {"area": grid.village} if spec.role in VILLAGE_ROLES else {"grid": grid}
     area = Area.objects.filter(code=spec.place).first()
     return {"area": area} if area else None
 

@@ -235,3 +235,52 @@ def test_a_duplicate_is_merged_into_the_first_report(world):
     )
     assert merged.status == Status.MERGED and merged.duplicate_of == first
     assert first.events.filter(kind="note").exists()
+
+
+@time_machine.travel(TUESDAY, tick=False)
+def test_an_empty_report_names_every_missing_field_at_once(world):
+    with pytest.raises(ValidationError) as error:
+        actions.submit_case(
+            channel="resident",
+            matter_code="",
+            description="",
+            lon=None,
+            lat=None,
+            reporter_name="",
+            reporter_phone="",
+        )
+    assert set(error.value.message_dict) >= {
+        "matter",
+        "description",
+        "location",
+        "reporter_name",
+        "reporter_phone",
+    }
+    assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize("phone", ["1390777", "12345678901", "0777123", "139077700011"])
+@time_machine.travel(TUESDAY, tick=False)
+def test_a_contact_number_nobody_can_call_back_is_refused(world, phone):
+    with pytest.raises(ValidationError) as error:
+        resident_case(world, reporter_phone=phone)
+    assert "reporter_phone" in error.value.message_dict
+
+
+@time_machine.travel(TUESDAY, tick=False)
+def test_a_fixed_line_with_its_area_code_and_whole_numbers_are_kept(world):
+    case = resident_case(world, reporter_phone="0777-3688123", attributes={"stalls": "3"})
+    assert case.reporter_phone == "07773688123"
+    assert case.attributes == {"stalls": 3}
+
+
+@time_machine.travel(TUESDAY, tick=False)
+def test_one_open_supervision_order_per_agency_and_case(world):
+    case = resident_case(world)
+    order = actions.do_supervise(case, "请今日内处理", 1, actor=world["town_operator"])
+    with pytest.raises(IllegalTransition, match=order.number):
+        actions.do_supervise(case, "再次督办", 1, actor=world["town_operator"])
+    # The county may still supervise; once answered, the town may issue another.
+    actions.do_supervise(case, "区中心督办", 2, actor=world["county_operator"])
+    actions.do_answer_supervision(order, "已安排网格员处理", actor=world["worker"])
+    actions.do_supervise(case, "仍未处理，再次督办", 1, actor=world["town_operator"])
