@@ -3,8 +3,9 @@ the list filters and the time-limit settings.
 
 Forms only turn what the user typed into the arguments of :mod:`gridgov.cases.actions`;
 the rules live there and their Chinese ValidationError messages come back as field
-errors. Text fields are therefore optional here (the action says what is missing) and
-carry the HTML ``required`` attribute only as a hint to the browser.
+errors. Fields are therefore optional here (the action says what is missing, all at
+once); a field the action requires is marked with :func:`wanted`: the HTML ``required``
+attribute (a hint: the forms are ``novalidate``) and the red ``*`` of its label.
 """
 
 import uuid
@@ -25,6 +26,16 @@ _ACCEPT = "image/*,application/pdf"
 
 def _area(rows=2, **attrs):
     return forms.Textarea(attrs={**_TEXT, "rows": rows, **attrs})
+
+
+def wanted(field: forms.Field) -> forms.Field:
+    """Mark ``field`` as one the action requires (shown with ``*``; the server still
+    decides, so the form field itself stays optional)."""
+    field.wanted = True
+    if not getattr(field.widget, "allow_multiple_selected", False):
+        # (on a group of checkboxes ``required`` would demand every box)
+        field.widget.attrs["required"] = True
+    return field
 
 
 def add_action_errors(form: forms.Form, exc: ValidationError, aliases=None) -> None:
@@ -74,18 +85,15 @@ def attribute_fields(matter) -> dict[str, forms.Field]:
         label, required = spec["label"], bool(spec.get("required"))
         kind = spec.get("type")
         common = {"label": label, "required": False}
-        hint = {"required": True} if required else {}
         if kind == AttributeType.NUMBER:
             field = forms.FloatField(
-                **common, widget=forms.NumberInput(attrs={**_TEXT, "step": "any", **hint})
+                **common, widget=forms.NumberInput(attrs={**_TEXT, "step": "any"})
             )
         elif kind == AttributeType.DATE:
-            field = forms.DateField(**common, widget=forms.DateInput(attrs={**_DATE, **hint}))
+            field = forms.DateField(**common, widget=forms.DateInput(attrs=_DATE))
         elif kind == AttributeType.SINGLE:
             choices = [("", "—"), *[(c, c) for c in spec.get("choices") or []]]
-            field = forms.ChoiceField(
-                **common, choices=choices, widget=forms.Select(attrs={**_SELECT, **hint})
-            )
+            field = forms.ChoiceField(**common, choices=choices, widget=forms.Select(attrs=_SELECT))
         elif kind == AttributeType.MULTIPLE:
             field = forms.MultipleChoiceField(
                 **common,
@@ -93,10 +101,9 @@ def attribute_fields(matter) -> dict[str, forms.Field]:
                 widget=forms.CheckboxSelectMultiple,
             )
         else:
-            field = forms.CharField(
-                **common, max_length=200, widget=forms.TextInput(attrs={**_TEXT, **hint})
-            )
-        field.attribute_required = required
+            field = forms.CharField(**common, max_length=200, widget=forms.TextInput(attrs=_TEXT))
+        if required:
+            wanted(field)
         fields[ATTRIBUTE_PREFIX + spec["code"]] = field
     return fields
 
@@ -112,12 +119,13 @@ class AttributesForm(forms.Form):
         return [self[name] for name in self.fields if name.startswith(ATTRIBUTE_PREFIX)]
 
 
-def matter_choices(matters) -> list:
-    """Matters grouped by work kind (one entry per code), for a <select> with optgroups."""
+def matter_choices(matters, *, with_code: bool = True) -> list:
+    """Matters grouped by work kind (one entry per code), for a <select> with optgroups.
+    Staff see the code before the name; residents only the name."""
     by_kind: dict[str, dict] = {}
     for matter in sorted(matters, key=lambda m: (m.code, len(m.area.code))):
         by_kind.setdefault(matter.work_kind, {}).setdefault(
-            matter.code, f"{matter.code} {matter.name}"
+            matter.code, f"{matter.code} {matter.name}" if with_code else matter.name
         )
     groups = [
         (str(label), sorted(by_kind[value].items()))
@@ -135,11 +143,13 @@ class CaseForm(forms.Form):
     resident on the public site (``resident``)."""
 
     matter = forms.ChoiceField(label=_("事项"), widget=forms.Select(attrs=_SELECT))
-    description = forms.CharField(
-        label=_("情况描述"),
-        required=False,
-        widget=_area(4, required=True, maxlength=2000),
-        help_text=_("发生了什么、在什么位置、持续多久、影响到谁"),
+    description = wanted(
+        forms.CharField(
+            label=_("情况描述"),
+            required=False,
+            widget=_area(4, maxlength=2000),
+            help_text=_("发生了什么、在什么位置、持续多久、影响到谁"),
+        )
     )
     urgency = forms.ChoiceField(
         label=_("紧急程度"),
@@ -166,19 +176,24 @@ class CaseForm(forms.Form):
     address = forms.CharField(
         label=_("详细地址"), required=False, max_length=200, widget=forms.TextInput(attrs=_TEXT)
     )
-    reporter_name = forms.CharField(
-        label=_("反映人姓名"),
-        required=False,
-        max_length=50,
-        widget=forms.TextInput(attrs={**_TEXT, "autocomplete": "name"}),
+    # Required unless anonymous (the page drops the marks when 匿名 is ticked).
+    reporter_name = wanted(
+        forms.CharField(
+            label=_("反映人姓名"),
+            required=False,
+            max_length=50,
+            widget=forms.TextInput(attrs={**_TEXT, "autocomplete": "name"}),
+        )
     )
-    reporter_phone = forms.CharField(
-        label=_("联系电话"),
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={**_TEXT, "type": "tel", "inputmode": "tel", "autocomplete": "tel"}
-        ),
+    reporter_phone = wanted(
+        forms.CharField(
+            label=_("联系电话"),
+            required=False,
+            max_length=20,
+            widget=forms.TextInput(
+                attrs={**_TEXT, "type": "tel", "inputmode": "tel", "autocomplete": "tel"}
+            ),
+        )
     )
     anonymous = forms.BooleanField(
         label=_("匿名反映（不留联系方式，将无法收到办理结果反馈）"),
@@ -203,7 +218,7 @@ class CaseForm(forms.Form):
         for name in self.CHANNEL_FIELDS[channel]:
             del self.fields[name]
         self.matters = {m.code: m for m in sorted(matters, key=lambda m: -len(m.area.code))}
-        self.fields["matter"].choices = matter_choices(matters)
+        self.fields["matter"].choices = matter_choices(matters, with_code=channel != "resident")
         if "town" in self.fields:
             self.fields["town"].choices = [("", _("请选择")), *towns]
             self.fields["village"].choices = [("", _("全镇（街道）或不确定")), *villages]
@@ -211,6 +226,13 @@ class CaseForm(forms.Form):
         if self.matter is None and not self.is_bound:
             self.matter = self.matters.get(self.initial.get("matter", ""))
         self.fields.update(attribute_fields(self.matter))
+        # What the htmx-filled parts were drawn for: after the Back button the browser
+        # restores the selects but not the fields loaded for them, and the page's script
+        # loads them again when the two differ (static/js/cases.js).
+        self.fields_for = self.matter.code if self.matter else ""
+        if "village" in self.fields:
+            town = self.data.get(self.add_prefix("town"), "")
+            self.fields["village"].widget.attrs["data-for"] = town
 
     def attribute_names(self) -> list[str]:
         return [name for name in self.fields if name.startswith(ATTRIBUTE_PREFIX)]
@@ -312,8 +334,8 @@ class ActionForm(forms.Form):
 
 
 def _note(label, *, required=False, rows=2):
-    attrs = {"required": True} if required else {}
-    return forms.CharField(label=label, required=False, widget=_area(rows, **attrs))
+    field = forms.CharField(label=label, required=False, widget=_area(rows))
+    return wanted(field) if required else field
 
 
 class NoteForm(ActionForm):
@@ -330,11 +352,13 @@ class ResultForm(ActionForm):
 
 
 class RejectForm(ActionForm):
-    ground = forms.ChoiceField(
-        label=_("不予受理的理由"),
-        choices=[("", "—"), *RejectGround.choices],
-        required=False,
-        widget=forms.Select(attrs=_SELECT),
+    ground = wanted(
+        forms.ChoiceField(
+            label=_("不予受理的理由"),
+            choices=[("", "—"), *RejectGround.choices],
+            required=False,
+            widget=forms.Select(attrs=_SELECT),
+        )
     )
     reason = _note(_("说明"), required=True)
     duplicate_of = forms.CharField(
@@ -351,15 +375,15 @@ class MergeForm(ActionForm):
 
 
 class HandDownForm(ActionForm):
-    target = forms.ChoiceField(
-        label=_("交办给"), required=False, widget=forms.Select(attrs=_SELECT)
+    target = wanted(
+        forms.ChoiceField(label=_("交办给"), required=False, widget=forms.Select(attrs=_SELECT))
     )
     instructions = _note(_("交办意见"), required=True)
 
 
 class DispatchForm(ActionForm):
-    lead = forms.ChoiceField(
-        label=_("主办部门"), required=False, widget=forms.Select(attrs=_SELECT)
+    lead = wanted(
+        forms.ChoiceField(label=_("主办部门"), required=False, widget=forms.Select(attrs=_SELECT))
     )
     assist = forms.MultipleChoiceField(
         label=_("协办部门"), required=False, widget=forms.CheckboxSelectMultiple
@@ -369,11 +393,13 @@ class DispatchForm(ActionForm):
 
 class PostponeForm(ActionForm):
     reason = _note(_("缓办理由"), required=True)
-    until = forms.DateField(
-        label=_("缓办至"),
-        required=False,
-        widget=forms.DateInput(attrs=_DATE),
-        error_messages={"invalid": _("日期格式应为 年-月-日")},
+    until = wanted(
+        forms.DateField(
+            label=_("缓办至"),
+            required=False,
+            widget=forms.DateInput(attrs=_DATE),
+            error_messages={"invalid": _("日期格式应为 年-月-日")},
+        )
     )
 
 
@@ -386,11 +412,13 @@ class ReturnForm(ActionForm):
 
 
 class ExtensionForm(ActionForm):
-    until = forms.DateField(
-        label=_("申请延至"),
-        required=False,
-        widget=forms.DateInput(attrs=_DATE),
-        error_messages={"invalid": _("日期格式应为 年-月-日")},
+    until = wanted(
+        forms.DateField(
+            label=_("申请延至"),
+            required=False,
+            widget=forms.DateInput(attrs=_DATE),
+            error_messages={"invalid": _("日期格式应为 年-月-日")},
+        )
     )
     reason = _note(_("延期理由"), required=True)
 
@@ -429,17 +457,19 @@ class UrgeForm(ActionForm):
 
 class SuperviseForm(ActionForm):
     demand = _note(_("督办要求"), required=True)
-    workdays = forms.IntegerField(
-        label=_("回复期限（工作日）"),
-        required=False,
-        initial=3,
-        widget=forms.NumberInput(attrs={**_TEXT, "min": 1, "max": 20}),
-        error_messages={"invalid": _("回复期限应为 1–20 个工作日")},
+    workdays = wanted(
+        forms.IntegerField(
+            label=_("回复期限（工作日）"),
+            required=False,
+            initial=3,
+            widget=forms.NumberInput(attrs={**_TEXT, "min": 1, "max": 20}),
+            error_messages={"invalid": _("回复期限应为 1–20 个工作日")},
+        )
     )
 
 
 class AnswerForm(forms.Form):
-    answer = forms.CharField(label=_("督办回复"), required=False, widget=_area(3, required=True))
+    answer = wanted(forms.CharField(label=_("督办回复"), required=False, widget=_area(3)))
 
 
 class RevealForm(forms.Form):
@@ -538,11 +568,13 @@ class TrackForm(forms.Form):
 
 
 class RatingForm(forms.Form):
-    rating = forms.ChoiceField(
-        label=_("您对办理结果的评价"),
-        choices=Rating.choices,
-        required=False,
-        widget=forms.RadioSelect,
+    rating = wanted(
+        forms.ChoiceField(
+            label=_("您对办理结果的评价"),
+            choices=Rating.choices,
+            required=False,
+            widget=forms.RadioSelect,
+        )
     )
     comment = forms.CharField(
         label=_("评价意见（不满意时请说明原因）"),

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridgov.cases.choices import (
     OPEN_STATES,
@@ -156,8 +157,8 @@ class Case(models.Model):
     objects = RestrictedManager.from_queryset(CaseQuerySet)()
 
     class Meta:
-        verbose_name = _("事件")
-        verbose_name_plural = _("事件")
+        verbose_name = pgettext_lazy("case", "事件")
+        verbose_name_plural = pgettext_lazy("case", "事件")
         ordering = ["-created_at"]
         indexes = [
             # Inboxes: an agency's, a department's, a grid's work by due time. Terminal
@@ -415,7 +416,7 @@ class SupervisionOrder(models.Model):
                 | Q(target_grid__isnull=False),
                 name="supervision_has_target",
                 violation_error_message=_("督办单必须有督办对象"),
-            )
+            ),
         ]
 
     def __str__(self) -> str:

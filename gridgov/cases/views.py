@@ -23,10 +23,10 @@ from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from gridgov.accounts.scope import can, current_posts, subtree
 from gridgov.areas.choices import AreaLevel, GridStatus
@@ -37,6 +37,7 @@ from gridgov.cases.choices import (
     TIMED_STATES,
     AssignmentRole,
     AssignmentStatus,
+    Channel,
     ExtensionStatus,
     Flag,
     Status,
@@ -487,13 +488,43 @@ def _masked(case, name: str) -> str:
     return Case._meta.get_field(name).mask(value) if value else ""
 
 
+def attribute_value(value) -> str:
+    """An item-specific value as people write it: 30, not 30.0 (older cases stored whole
+    numbers as floats); several choices joined with 、."""
+    if isinstance(value, list):
+        return "、".join(attribute_value(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _attribute_rows(case) -> list[tuple[str, str]]:
     labels = {spec["code"]: spec["label"] for spec in case.matter.attributes or []}
-    rows = []
-    for code, value in (case.attributes or {}).items():
-        shown = "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        rows.append((labels.get(code, code), shown))
-    return rows
+    return [
+        (labels.get(code, code), attribute_value(value))
+        for code, value in (case.attributes or {}).items()
+    ]
+
+
+def name_places(cases) -> list:
+    """Give the cases placed in a village or town without a grid their place's name
+    (``place_name``, shown by the ``place_of`` filter): one query for a whole page."""
+    cases = list(cases)
+    codes = {c.place_code for c in cases if not c.grid_id and c.place_code}
+    names = dict(Area.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
+    for case in cases:
+        case.place_name = names.get(case.place_code, "")
+    return cases
+
+
+def _place_areas(case) -> list[str]:
+    """The town and village names of a case placed without a grid (测试街道 甲社区…)."""
+    if case.grid_id:
+        return []
+    code = case.place_code
+    prefixes = [code[:n] for n in (9, 12) if n <= len(code)]
+    names = dict(Area.objects.filter(code__in=prefixes).values_list("code", "name"))
+    return [names[p] for p in prefixes if p in names]
 
 
 def _map_data(case) -> dict:
@@ -561,6 +592,7 @@ def _detail_page(request, case, *, bound=None, kept=None, revealed=None, status=
             for i, name in enumerate(names)
         ],
         "attribute_rows": _attribute_rows(case),
+        "place_areas": _place_areas(case),
         "may_merge": "reject" in names,
         "events": events,
         "attachments": [a for e in events for a in e.attachments.all()],
@@ -593,12 +625,21 @@ def _next_url(request, default: str) -> str:
     return default
 
 
+def _back_to_case(request, number, anchor=""):
+    """A GET of a form's address (after a login when the session had expired, or a
+    reload): nothing was done; the case page, with a word to fill the form in again."""
+    _case_or_404(request, number)  # out of scope: 404 as everywhere
+    messages.warning(request, _("操作未提交（登录已过期或页面已刷新），请重新填写并提交"))
+    return redirect(reverse("cases:detail", args=[number]) + anchor)
+
+
 @login_required
-@require_POST
 def act(request, number, name):
     """Run one action form of the case page."""
-    case = _case_or_404(request, number)
     spec = ACTIONS.get(name)
+    if request.method != "POST":
+        return _back_to_case(request, number, f"#act-{name}" if spec else "")
+    case = _case_or_404(request, number)
     if spec is None:
         raise Http404
     form = _action_form(name, case, request.POST, request.FILES)
@@ -628,9 +669,10 @@ def act(request, number, name):
 
 
 @login_required
-@require_POST
 def reveal_contact(request, number):
     """查看完整联系方式: with a stated purpose, audited (pii_unmasked), agency staff only."""
+    if request.method != "POST":
+        return _back_to_case(request, number)
     case = _case_or_404(request, number)
     form = RevealForm(request.POST, prefix="reveal")
     form.is_valid()
@@ -755,13 +797,14 @@ def inbox_page(request):
     if tab == "todo":
         qs = qs.select_related("grid")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    if tab in ("todo", "paused"):
+        page.object_list = name_places(page.object_list)
     context = {
         "tab": tab,
         "tabs": [(name, label, counts[name]) for name, label in TABS],
         "page": page,
         "now": clock.now(),
         "answer_form": AnswerForm(prefix="answer"),
-        "may_create": bool(intake_channels(request.user)),
     }
     return render(request, "cases/inbox.html", context)
 
@@ -796,6 +839,7 @@ def case_list(request):
         text = data["q"].strip().upper()
         qs = qs.filter(Q(number=text) | Q(tracking_code=text))
     page = Paginator(qs.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = name_places(page.object_list)
     context = {"form": form, "page": page, "now": clock.now()}
     return render(request, "cases/list.html", context, status=status)
 
@@ -830,9 +874,11 @@ def board(request):
     for case in late:
         case.red = case.flag == Flag.RED or (case.due_at is not None and case.due_at < now)
         kind, name = _holder_label(case)
-        group = groups.setdefault((kind, name), {"kind": kind, "name": name, "cases": [], "red": 0})
+        group = groups.setdefault(
+            (kind, name), {"kind": kind, "name": name, "cases": [], "red": 0, "yellow": 0}
+        )
         group["cases"].append(case)
-        group["red"] += case.red
+        group["red" if case.red else "yellow"] += 1
     ordered = sorted(groups.values(), key=lambda g: (-g["red"], -len(g["cases"]), g["name"]))
     orders = (
         SupervisionOrder.objects.restrict(request.user, "view")
@@ -843,7 +889,7 @@ def board(request):
     context = {
         "groups": ordered,
         "red": sum(g["red"] for g in ordered),
-        "total": sum(len(g["cases"]) for g in ordered),
+        "yellow": sum(g["yellow"] for g in ordered),
         "orders": orders,
         "now": now,
     }
@@ -916,6 +962,20 @@ def villages_of(town: str) -> list[tuple[str, str]]:
     return [(a.code, a.name) for a in villages]
 
 
+def _tracking_code_message(case) -> str:
+    code = format_html(
+        '<strong class="font-monospace fs-5" data-testid="new-tracking-code">{}</strong>',
+        case.tracking_code,
+    )
+    return format_html(
+        _(
+            "请告知来电人查询码 {code}：凭此码在网上查询办理进度并评价结果。"
+            "查询码只显示这一次，事件页面上不再显示。"
+        ),
+        code=code,
+    )
+
+
 @login_required
 def new(request):
     channels = intake_channels(request.user)
@@ -949,6 +1009,10 @@ def new(request):
                     else _("该事件已登记（重复提交只保留一件）：%(n)s")
                 )
                 messages.success(request, text % {"n": case.number})
+                if case.channel == Channel.PHONE:
+                    # The caller's code, shown this once to the operator taking the call
+                    # (never on the case page: the rating is the requester's own).
+                    messages.info(request, _tracking_code_message(case))
                 return redirect("cases:detail", number=case.number)
         status = 400
     if channel == "grid":

@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from gridgov.areas.choices import AreaLevel
 from gridgov.areas.models import Area
@@ -208,11 +207,13 @@ def track(request, code):
     return _track_page(request, case)
 
 
-@require_POST
 def rate(request, code):
     case = _case_by_code(code)
     if case is None:
         return _not_found(request, code)
+    if request.method != "POST":
+        # A reload after an error, or a bookmark: the tracking page with its form.
+        return redirect("public_cases:track", code=case.tracking_code)
     form = RatingForm(request.POST)
     form.is_valid()
     try:

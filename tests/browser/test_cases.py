@@ -115,11 +115,20 @@ def test_one_case_from_a_residents_report_to_a_rating(live_server, open_page, wo
     resident.fill("#id_description", "小区门口人行道上有三个摊位占道经营，行人只能走机动车道")
     resident.get_by_role("button", name="使用当前位置").click()
     expect(resident.locator("#id_lon")).to_have_value(str(POINT_A1[0]))
+    # The map shows the point at street level, not a dot on the whole city.
+    resident.wait_for_function("window.caseMap.getZoom() >= 16")
+    centre = resident.evaluate("(c => [c.lng, c.lat])(window.caseMap.getCenter())")
+    assert abs(centre[0] - POINT_A1[0]) < 1e-4 and abs(centre[1] - POINT_A1[1]) < 1e-4
     resident.fill("#id_reporter_name", "张三")
     resident.fill("#id_reporter_phone", "13907770001")
     resident.get_by_test_id("submit-report").click()
     code = resident.get_by_test_id("tracking-code").inner_text().strip()
     assert re.fullmatch(r"[2-9A-HJKMNP-Z]{10}", code)
+    # Back to the form (to report something else): the matter the browser keeps selected
+    # comes with its own fields again.
+    resident.go_back()
+    expect(resident.locator("#id_matter")).to_have_value(MATTER_CODE)
+    expect(resident.locator("#id_attr_stalls")).to_be_visible()
     from gridgov.cases.models import Case
 
     number = Case.objects.get(tracking_code=code).number
@@ -129,6 +138,17 @@ def test_one_case_from_a_residents_report_to_a_rating(live_server, open_page, wo
     worker = open_page(viewport=PHONE, is_mobile=True, has_touch=True)
     _login(worker, f"{base}/cases/", "worker", "网格员小李", second_factor=False)
     expect(worker.get_by_test_id("inbox-count")).to_have_text("1")
+    # On the phone each inbox row fits the screen, status and time limit included.
+    row = worker.get_by_test_id("inbox").locator("tbody tr").first
+    for part in (
+        row.get_by_test_id("case-link"),
+        row.get_by_test_id("case-status"),
+        row.get_by_test_id("due"),
+    ):
+        box = part.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert worker.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    expect(worker.locator("main").get_by_text("登记事件", exact=True)).to_have_count(1)
     _open_from_inbox(worker, base, number)
     expect(worker.get_by_test_id("reporter")).to_contain_text("张*")
     _act(worker, "escalate", "待受理", note="摊主不听劝阻，需要执法")
@@ -178,3 +198,22 @@ def test_one_case_from_a_residents_report_to_a_rating(live_server, open_page, wo
 
     for name, person in (("r", resident), ("w", worker), ("o", operator), ("h", handler)):
         assert person.errors == [], name
+
+
+def test_a_click_on_a_far_view_zooms_in_on_the_point(live_server, open_page, world):
+    page = open_page()
+    page.goto(f"{live_server.url}/public/cases/new/")
+    page.wait_for_function("window.caseMap !== undefined")
+    box = page.locator("[data-picker]").bounding_box()
+    middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    page.evaluate("window.caseMap.setZoom(9, {animate: false})")
+    page.mouse.click(*middle)
+    page.wait_for_function("window.caseMap.getZoom() === 16")
+    expect(page.locator("#id_lon")).not_to_have_value("")
+    # Close enough already: a click only moves the point.
+    page.evaluate("window.caseMap.setZoom(15, {animate: false})")
+    page.mouse.click(middle[0] + 20, middle[1])
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.caseMap.getZoom()") == 15
+    assert page.errors == []

@@ -4,6 +4,7 @@ and small display helpers of the case pages."""
 from django import template
 
 from gridgov.accounts.scope import current_posts
+from gridgov.areas.models import Area
 from gridgov.cases import inbox
 from gridgov.cases.actions import may_edit_policy
 from gridgov.cases.choices import Flag, Status, Urgency
@@ -103,9 +104,21 @@ def due_state(case, now=None) -> str:
 
 @register.filter
 def place_of(case) -> str:
-    """Where the case is: the address given, else the grid's name."""
+    """Where the case is: the address given, else the grid's name, else the name of the
+    village or town it was placed in (``place_name``, set for a whole page at once by
+    :func:`gridgov.cases.views.name_places`)."""
     if case.address:
         return case.address
     if case.grid_id:
         return case.grid.name
-    return case.place_code
+    name = getattr(case, "place_name", None)
+    if name is None:  # a page that did not name its places: one look-up for this case
+        name = Area.objects.filter(code=case.place_code).values_list("name", flat=True).first()
+    return name or case.place_code
+
+
+@register.filter
+def wanted(bound_field) -> bool:
+    """Whether the field is marked required (by the form, or as one the action needs)."""
+    field = bound_field.field
+    return bool(field.required or getattr(field, "wanted", False))

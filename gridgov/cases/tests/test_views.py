@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gridgov.cases import actions
-from gridgov.cases.choices import EventKind, Status
+from gridgov.cases.choices import EventKind, Flag, Status
 from gridgov.cases.duplicates import possible_duplicates
 from gridgov.cases.models import Case, CaseAttachment, CaseEvent, CasePolicy, SupervisionOrder
 from gridgov.cases.testing import MATTER_CODE, POINT_A1, POINT_B1, case_world, resident_case
@@ -690,3 +690,219 @@ def test_the_system_administrator_edits_the_time_limits(client, world):
     assert CasePolicy.current().warn_percent == 80
     event = AuditEvent.objects.get(kind=AuditKind.CONFIG_CHANGED)
     assert event.before == {"warn_percent": 75} and event.after == {"warn_percent": 80}
+
+
+# Details of the pages (a fresh-eyes review) ---------------------------------------------------
+
+
+def _phone_case(client, world, key="phone-1", **overrides):
+    """A call registered by the town operator, placed by its village only (no grid)."""
+    data = {
+        "channel": "phone",
+        "matter": MATTER_CODE,
+        "description": "来电反映菜市场门口占道经营",
+        "urgency": "normal",
+        "town": world["town"].code,
+        "village": world["village_a"].code,
+        "reporter_name": "李四",
+        "reporter_phone": "13907770002",
+        "submission_key": key,
+    }
+    data.update(overrides)
+    return as_(client, world["town_operator"]).post(reverse("cases:new"), data)
+
+
+def test_a_get_of_an_action_address_leads_back_to_the_case_page(client, world):
+    """After the session expired, the login sends the user to the form's address with a
+    GET (or the user reloads it after an error): the case page, never a blank 405."""
+    case = resident_case(world)
+    url = reverse("cases:act", args=[case.number, "escalate"])
+    client.logout()
+    response = client.post(url, {"escalate-version": case.version, "escalate-note": "摊主不听"})
+    assert response.status_code == 302 and "next=" in response.url  # to the login page
+    as_(client, world["worker"])
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url == reverse("cases:detail", args=[case.number]) + "#act-escalate"
+    text = client.get(response.url).content.decode()
+    assert "请重新填写并提交" in text and 'data-testid="form-escalate"' in text
+    assert status_of(case) == Status.AT_GRID
+    assert not CaseEvent.objects.filter(case=case, kind=EventKind.REPORTED_UP).exists()
+    # The same for the contact reveal form, and still 404 outside the user's scope.
+    reveal = client.get(reverse("cases:reveal", args=[case.number]))
+    assert reveal.status_code == 302 and reveal.url == reverse("cases:detail", args=[case.number])
+    as_(client, world["other_worker"])
+    assert client.get(url).status_code == 404
+
+
+def test_the_tracking_code_is_shown_once_to_the_operator_taking_the_call(client, world):
+    response = _phone_case(client, world)
+    case = Case.objects.get()
+    first = client.get(response.url).content.decode()
+    assert first.count(case.tracking_code) == 1 and "请告知来电人查询码" in first
+    assert f'data-testid="new-tracking-code">{case.tracking_code}<' in first
+    # Never again: not on the case page, nor in the lists, nor for anybody else.
+    assert case.tracking_code not in page(client, case)
+    assert case.tracking_code not in client.get(reverse("cases:list")).content.decode()
+    assert case.tracking_code not in client.get(reverse("cases:inbox")).content.decode()
+    assert case.tracking_code not in page(as_(client, world["town_leader"]), case)
+    # A code the caller reads out still finds the case in the list.
+    found = client.get(reverse("cases:list"), {"q": case.tracking_code}).content.decode()
+    assert case.number in found
+    # A grid worker's own report has nobody to give a code to.
+    response = as_(client, world["worker"]).post(
+        reverse("cases:new"),
+        {
+            "channel": "grid",
+            "matter": MATTER_CODE,
+            "description": "小区门口有摊位占道经营",
+            "urgency": "normal",
+            "lon": POINT_A1[0],
+            "lat": POINT_A1[1],
+            "submission_key": "grid-1",
+        },
+    )
+    own = Case.objects.get(channel="grid")
+    assert own.tracking_code not in client.get(response.url).content.decode()
+
+
+def test_a_case_without_a_grid_shows_the_name_of_its_village(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _phone_case(client, world)
+    case = Case.objects.get()
+    assert case.grid_id is None and case.place_code == world["village_a"].code
+
+    def listed():
+        with CaptureQueriesContext(connection) as queries:
+            text = client.get(reverse("cases:list")).content.decode()
+        return text, len(queries)
+
+    text, one = listed()
+    assert 'data-testid="case-place">甲社区居民委员会<' in text
+    assert f">{case.place_code}<" not in text
+    inbox_text = client.get(reverse("cases:inbox")).content.decode()
+    assert 'data-testid="case-place">甲社区居民委员会<' in inbox_text
+    assert 'data-testid="place">测试街道 甲社区居民委员会<' in page(client, case)
+    # More such cases on the page cost no more queries (one look-up for the page).
+    _phone_case(client, world, key="phone-2", description="来电反映路灯不亮")
+    _phone_case(client, world, key="phone-3", description="来电反映井盖缺失", village="")
+    text, three = listed()
+    assert three == one
+    assert text.count('data-testid="case-place">甲社区居民委员会<') == 2
+    assert 'data-testid="case-place">测试街道<' in text
+
+
+def _label(text, field_id):
+    """The label of the field ``field_id`` and the field's own tag."""
+    import re
+
+    label = re.search(rf'<label[^>]*for="{field_id}"[^>]*>(.*?)</label>', text, re.S)
+    tag = re.search(rf'<(?:input|textarea|select)[^>]*id="{field_id}"[^>]*>', text)
+    assert label and tag, field_id
+    return label.group(1), tag.group(0)
+
+
+def _marked(text, field_id) -> bool:
+    label, tag = _label(text, field_id)
+    mark = 'class="text-danger required-mark"' in label
+    assert mark == (" required" in tag), (field_id, label, tag)  # the two go together
+    return mark
+
+
+def test_fields_the_action_requires_are_marked(client, world):
+    case = resident_case(world)
+    text = page(as_(client, world["worker"]), case)
+    assert _marked(text, "id_escalate-note") and _marked(text, "id_resolve_on_site-result")
+    case = at_town(world, description="路灯不亮")
+    text = page(as_(client, world["town_operator"]), case)
+    assert _marked(text, "id_dispatch-lead") and _marked(text, "id_dispatch-instructions")
+    assert _marked(text, "id_hand_down-target") and _marked(text, "id_hand_down-instructions")
+    text = page(as_(client, world["town_leader"]), case)
+    assert _marked(text, "id_postpone-reason") and _marked(text, "id_postpone-until")
+    assert _marked(text, "id_park-reason")
+    submitted = actions.do_escalate(resident_case(world), "需要执法", actor=world["worker"])
+    text = page(as_(client, world["town_operator"]), submitted)
+    assert _marked(text, "id_reject-ground") and _marked(text, "id_reject-reason")
+    assert not _marked(text, "id_reject-duplicate_of") and not _marked(text, "id_accept-note")
+    text = page(as_(client, world["county_operator"]), case)
+    assert _marked(text, "id_supervise-demand") and _marked(text, "id_supervise-workdays")
+    assert not _marked(text, "id_urge-note")
+    # The server still decides: a missing reason is its Chinese message, nothing changes.
+    response = act(as_(client, world["town_operator"]), case, "dispatch", lead="", instructions="")
+    assert response.status_code == 400 and "请选择主办部门" in response.content.decode()
+    assert status_of(case) == Status.ACCEPTED
+
+
+def test_intake_marks_the_description_the_matters_required_fields_and_the_contact(client, world):
+    world["matter"].attributes = [
+        *world["matter"].attributes,
+        {"code": "shop", "label": "店名", "type": "text", "required": True, "choices": []},
+    ]
+    world["matter"].save()
+    fields = as_(client, world["worker"]).get(
+        reverse("cases:matter_fields"), {"matter": MATTER_CODE}
+    )
+    fields = fields.content.decode()
+    assert _marked(fields, "id_attr_shop") and not _marked(fields, "id_attr_stalls")
+    text = client.get(reverse("cases:new")).content.decode()
+    assert _marked(text, "id_description") and not _marked(text, "id_address")
+    text = as_(client, world["town_operator"]).get(reverse("cases:new")).content.decode()
+    assert _marked(text, "id_reporter_name") and _marked(text, "id_reporter_phone")
+    response = _phone_case(client, world, reporter_name="", reporter_phone="", attr_shop="")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "请填写反映人姓名" in body and "请填写「店名」" in body
+    assert not Case.objects.exists()
+
+
+def test_whole_numbers_of_number_fields_show_without_decimals(client, world):
+    case = resident_case(world, attributes={"stalls": 3})
+    as_(client, world["worker"])
+    Case.objects.filter(pk=case.pk).update(attributes={"stalls": 30.0})  # an older case
+    assert '<dd class="col-sm-9">30</dd>' in page(client, case)
+    Case.objects.filter(pk=case.pk).update(attributes={"stalls": 2.5})
+    assert '<dd class="col-sm-9">2.5</dd>' in page(client, case)
+
+
+def test_the_intake_form_says_what_its_matter_fields_were_drawn_for(client, world):
+    """The page's script reloads a matter's fields after the Back button when the select
+    and the fields differ; the page says which matter its fields belong to."""
+    as_(client, world["worker"])
+    assert (
+        'id="matter-fields" aria-live="polite" data-for=""'
+        in client.get(reverse("cases:new")).content.decode()
+    )
+    response = client.post(
+        reverse("cases:new"), {"channel": "grid", "matter": MATTER_CODE, "description": ""}
+    )
+    assert response.status_code == 400
+    assert f'data-for="{MATTER_CODE}"' in response.content.decode()
+
+
+def test_the_inbox_offers_one_way_to_register_a_case(client, world):
+    text = as_(client, world["town_operator"]).get(reverse("cases:inbox")).content.decode()
+    assert text.count("登记事件") == 1
+
+
+def test_staff_see_matter_codes_in_the_intake_select(client, world):
+    text = as_(client, world["worker"]).get(reverse("cases:new")).content.decode()
+    assert f'<option value="{MATTER_CODE}">{MATTER_CODE} 占道经营</option>' in text
+
+
+def test_board_counts_red_and_yellow_apart_in_one_table(client, world):
+    red = at_department(world)
+    yellow = at_department(world)
+    parked = at_town(world, description="路灯不亮")
+    Case.objects.filter(pk=red.pk).update(flag=Flag.RED, due_at=TUESDAY - timedelta(hours=1))
+    Case.objects.filter(pk=yellow.pk).update(flag=Flag.YELLOW)
+    Case.objects.filter(pk=parked.pk).update(flag=Flag.YELLOW)
+    text = as_(client, world["town_operator"]).get(reverse("cases:board")).content.decode()
+    assert 'data-testid="board-red">超期 1<' in text
+    assert 'data-testid="board-yellow">临期 2<' in text
+    assert text.count('data-testid="board"') == 1  # one table: the columns line up
+    assert text.count('data-testid="board-group"') == 2  # the department, the town
+    assert "超期和临期" not in text
+    for case in (red, yellow, parked):
+        assert case.number in text

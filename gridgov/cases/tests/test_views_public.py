@@ -221,3 +221,44 @@ def test_the_report_page_is_linked_from_the_public_list_and_the_login_page(clien
     target = reverse("public_cases:new")
     assert f'href="{target}"' in client.get(reverse("public:public_list")).content.decode()
     assert f'href="{target}"' in client.get(reverse("login")).content.decode()
+
+
+def test_a_get_of_the_rating_address_leads_to_the_tracking_page(client, world):
+    """A reload of the page shown after a rating error (or a shared link) is a GET."""
+    case = _fed_back(world)
+    url = reverse("public_cases:rate", args=[case.tracking_code])
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url == reverse("public_cases:track", args=[case.tracking_code])
+    assert 'data-testid="rating-form"' in client.get(response.url).content.decode()
+    assert Case.objects.get(pk=case.pk).status == Status.FED_BACK
+    assert client.get(reverse("public_cases:rate", args=["ABCDEFGHJK"])).status_code == 404
+
+
+def test_residents_see_matter_names_without_codes(client, world):
+    text = client.get(reverse("public_cases:new")).content.decode()
+    assert f'<option value="{MATTER_CODE}">占道经营</option>' in text
+    assert f"{MATTER_CODE} 占道经营" not in text
+    report(client)
+    case = Case.objects.get()
+    for url in (
+        reverse("public_cases:thanks", args=[case.tracking_code]),
+        reverse("public_cases:track", args=[case.tracking_code]),
+    ):
+        page = client.get(url).content.decode()
+        assert "占道经营" in page and MATTER_CODE not in page
+
+
+def test_the_report_form_marks_what_must_be_filled(client, world):
+    import re
+
+    text = client.get(reverse("public_cases:new")).content.decode()
+    for field in ("description", "reporter_name", "reporter_phone"):
+        label = re.search(rf'<label[^>]*for="id_{field}"[^>]*>(.*?)</label>', text, re.S)
+        assert 'class="text-danger required-mark"' in label.group(1), field
+        assert re.search(rf'<(?:input|textarea)[^>]* required[^>]*id="id_{field}"', text), field
+    assert "data-contact" in text  # the page drops the marks of the contact when 匿名
+    case = _fed_back(world)
+    track = client.get(reverse("public_cases:track", args=[case.tracking_code])).content.decode()
+    legend = re.search(r"<legend[^>]*>您对办理结果的评价(.*?)</legend>", track, re.S)
+    assert legend and "required-mark" in legend.group(1)

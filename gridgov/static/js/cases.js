@@ -7,6 +7,10 @@
   var AREA_STYLE = { color: "#495057", weight: 1.5, fillColor: "#f8f5ee", fillOpacity: 0.6 };
   var SEA_STYLE = { stroke: false, fillColor: "#d0ebff", fillOpacity: 0.7 };
   var POINT_STYLE = { radius: 8, color: "#c92a2a", weight: 3, fillColor: "#fa5252", fillOpacity: 0.9 };
+  // A picked point is shown at street level (zoom 16); a click on a map zoomed out below
+  // FAR (a county or more on screen) zooms in on it, so that it can be checked and moved.
+  var CLOSE = 16;
+  var FAR = 14;
 
   function shapeStyle(feature) {
     var props = feature.properties || {};
@@ -52,23 +56,33 @@
     var latInput = document.querySelector(el.getAttribute("data-lat"));
     window.caseMap = map; // browser tests compute pixel positions with it
 
-    function fromInputs() {
+    function closeUp(at, always) {
+      if (always || map.getZoom() < FAR || !map.getBounds().contains(at)) {
+        map.setView(at, Math.max(map.getZoom(), CLOSE));
+      }
+    }
+
+    function fromInputs(always) {
       var lon = parseFloat(lonInput.value);
       var lat = parseFloat(latInput.value);
-      if (isFinite(lon) && isFinite(lat)) {
-        var at = place(lon, lat);
-        if (!map.getBounds().contains(at)) map.setView(at, Math.max(map.getZoom(), 14));
-      }
+      if (isFinite(lon) && isFinite(lat)) closeUp(place(lon, lat), always === true);
     }
 
     map.on("click", function (event) {
       lonInput.value = fixed(event.latlng.lng);
       latInput.value = fixed(event.latlng.lat);
-      place(event.latlng.lng, event.latlng.lat);
+      closeUp(place(event.latlng.lng, event.latlng.lat), false);
     });
     lonInput.addEventListener("change", fromInputs);
     latInput.addEventListener("change", fromInputs);
-    fromInputs();
+    // 使用当前位置: always to street level on the device's point.
+    el.addEventListener("case:located", function () {
+      fromInputs(true);
+    });
+    if (lonInput.value && latInput.value) {
+      // A form shown again with its point (an error elsewhere): that point, close up.
+      fromInputs(true);
+    }
     el.caseMap = map;
   }
 
@@ -96,6 +110,7 @@
           lat.value = fixed(position.coords.latitude);
           lon.dispatchEvent(new Event("change"));
           lat.dispatchEvent(new Event("change"));
+          if (picker) picker.dispatchEvent(new CustomEvent("case:located"));
           say(text.located);
         },
         function () {
@@ -105,6 +120,53 @@
       );
     });
   });
+
+  // 匿名反映 ticked: the contact is no longer required (the server says the same).
+  document.querySelectorAll("[data-contact]").forEach(function (box) {
+    var anonymous = box.querySelector("input[type=checkbox][name$='anonymous']");
+    if (!anonymous) return;
+    function sync() {
+      box.classList.toggle("contact-anonymous", anonymous.checked);
+      box.querySelectorAll("input[type=text], input[type=tel]").forEach(function (input) {
+        input.required = !anonymous.checked;
+      });
+    }
+    anonymous.addEventListener("change", sync);
+    sync();
+  });
+
+  // After the Back button the browser restores what was chosen in the selects, but not
+  // the parts htmx loaded for them (a matter's own fields, a town's villages). Each such
+  // part says what it was drawn for (data-for); when that differs from the select, load
+  // it again.
+  function followers() {
+    var pairs = [];
+    document.querySelectorAll("select[hx-get][hx-target]").forEach(function (select) {
+      var target = document.querySelector(select.getAttribute("hx-target"));
+      if (target && target.hasAttribute("data-for")) pairs.push([select, target]);
+    });
+    return pairs;
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    followers().forEach(function (pair) {
+      if (event.detail.target === pair[1]) pair[1].setAttribute("data-for", pair[0].value);
+    });
+  });
+  window.addEventListener("pageshow", function () {
+    if (!window.htmx) return;
+    followers().forEach(function (pair) {
+      if (pair[0].value !== pair[1].getAttribute("data-for")) htmx.trigger(pair[0], "change");
+    });
+  });
+
+  // A link to one action form of the case page (#act-reply) opens it.
+  function openTarget() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    if (target && target.tagName === "DETAILS") target.open = true;
+  }
+  openTarget();
+  window.addEventListener("hashchange", openTarget);
 
   // A form marked data-submit-once disables its buttons once it is really on its way (a
   // second tap does nothing; the server also refuses a repeated submission key).
