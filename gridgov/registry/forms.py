@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.registry import present
 from gridgov.registry.choices import (
     AddressLevel,
     DocumentType,
@@ -23,6 +24,7 @@ from gridgov.registry.choices import (
 from gridgov.registry.models import Address, CareTagKind, Ethnicity
 
 MAX_CHOICES = 2000
+OTHER = "other"  # the choice "其他" of a select with a code typed beside it
 
 
 def _blank(choices):
@@ -83,14 +85,42 @@ class MemberForm(StyledForm):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
-    nationality = forms.CharField(
-        label=_("国籍（境外人员）"), max_length=3, required=False, help_text=_("如 VNM")
+    nationality = forms.ChoiceField(
+        label=_("国籍（地区）"), choices=(), initial="CHN", required=False
+    )
+    nationality_other = forms.CharField(
+        label=_("其他国籍代码"),
+        max_length=3,
+        required=False,
+        help_text=_("国籍选“其他”时填写三位字母代码（ISO 3166-1），如 FIN"),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
     )
     hukou_place = forms.CharField(label=_("户籍地"), max_length=200, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["ethnicity"].choices = ethnicity_choices()
+        common = present.nationality_choices()
+        self.fields["nationality"].choices = [*common, (OTHER, _("其他（填写代码）"))]
+        current = (self.initial.get("nationality") or "").upper()
+        if current and current not in dict(common):
+            # A record of a nationality the list does not offer: 其他 + its code.
+            self.initial["nationality"] = OTHER
+            self.initial["nationality_other"] = current
+
+    def clean(self):
+        data = super().clean()
+        if data.get("nationality") == OTHER:
+            code = (data.get("nationality_other") or "").strip().upper()
+            if not code:
+                self.add_error("nationality_other", _("请填写国籍的三位字母代码"))
+            data["nationality"] = code
+        return data
+
+    def raw(self) -> dict:
+        data = super().raw()
+        data.pop("nationality_other", None)
+        return data
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
@@ -309,7 +339,7 @@ def attach_errors(form, exc: ValidationError, formset=None) -> None:
             index = int(index)
             if index < len(formset.filled) and field in formset.filled[index].fields:
                 target = formset.filled[index]
-                target.add_error(field, messages)
+                target.add_error(_typed_in(target, field), messages)
                 continue
             form.add_error(None, messages)
             continue
@@ -317,7 +347,14 @@ def attach_errors(form, exc: ValidationError, formset=None) -> None:
             key = "event_kind"
         if key == "event.date":
             key = "event_date"
-        form.add_error(key if key in form.fields else None, messages)
+        form.add_error(_typed_in(form, key) if key in form.fields else None, messages)
+
+
+def _typed_in(form, field: str) -> str:
+    """The input the user typed a value in (a code typed beside a select's 其他)."""
+    if field == "nationality" and form.data.get(form.add_prefix(field)) == OTHER:
+        return "nationality_other"
+    return field
 
 
 def form_for(kind: str):
@@ -333,9 +370,10 @@ def form_for(kind: str):
 
 # Numbers typed into a form that comes back with errors ---------------------------------
 # A page must never hold a plaintext ID or phone number. When a form is shown again with
-# errors, each number the user typed is sent back encrypted (an SM4 token only the server
-# can read) beside an empty input that shows the masked value; an empty input with a
-# token means "unchanged".
+# errors, each valid number the user typed is sent back encrypted (an SM4 token only the
+# server can read) beside an empty input that shows the masked value; an empty input with
+# a token means "unchanged". A number that fails its check is not kept: the input comes
+# back empty with the failed check named, so that a blank resubmit cannot repeat it.
 
 SECRET_FIELDS = ("id_number", "phone", "contact_phone")
 TOKEN_SUFFIX = "__token"
@@ -360,8 +398,25 @@ def restore_secrets(data):
     return data
 
 
+def check_secret(form, name: str, value: str) -> str:
+    """Why a typed number is invalid ("" if it is valid), by the rules of identity.py."""
+    from gridgov.registry import identity
+
+    try:
+        if name == "id_number":
+            id_type = form.data.get(form.add_prefix("id_type")) or DocumentType.RESIDENT_ID
+            identity.check_document(id_type, value, name)
+        else:
+            identity.check_phone(value, name)
+    except ValidationError as exc:
+        return exc.messages[0]
+    return ""
+
+
 def protect_secrets(*forms_) -> dict:
-    """{html name: {masked, token}} for the secret values the bound forms hold."""
+    """{html name: {masked, token}} for the valid secret values the bound forms hold, and
+    {html name: {cleared: True}} for invalid ones — which get their check's error on the
+    field (when it has none yet) and come back empty."""
     from gridgov.core import crypto
     from gridgov.core.masking import mask_middle
 
@@ -374,9 +429,16 @@ def protect_secrets(*forms_) -> dict:
                 continue
             key = form.add_prefix(name)
             value = (form.data.get(key) or "").strip()
-            if value:
-                secrets[key] = {
-                    "masked": mask_middle(value, 3, 4),
-                    "token": crypto.encrypt(value, context=TOKEN_CONTEXT),
-                }
+            if not value:
+                continue
+            problem = check_secret(form, name, value)
+            if problem:
+                if not form.errors.get(name):
+                    form.add_error(name, problem)
+                secrets[key] = {"cleared": True}
+                continue
+            secrets[key] = {
+                "masked": mask_middle(value, 3, 4),
+                "token": crypto.encrypt(value, context=TOKEN_CONTEXT),
+            }
     return secrets

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from gridgov.accounts.scope import current_posts
 from gridgov.core.exceptions import ActionError
 from gridgov.core.masking import mask_id_number, mask_name, mask_phone, reveal
 from gridgov.registry import actions, present, search
-from gridgov.registry.choices import ConflictStatus, RecordKind, SubmissionStatus
+from gridgov.registry.choices import ConflictStatus, RecordKind, Relation, SubmissionStatus
 from gridgov.registry.forms import (
     CareTagForm,
     HouseholdForm,
@@ -139,10 +140,18 @@ def _person_page(request, person, *, revealed=None, reveal_form=None, tag_form=N
         tags = actions.read_care_tags(person, actor=request.user)
     codes = _tag_codes(request.user)
     may_tag = _may(request.user, CareTag, "add")
+    removable = set(
+        CareTag.objects.filter(pk__in=[tag.pk for _kind, tag in tags])
+        .restrict(request.user, "delete")
+        .values_list("pk", flat=True)
+    )
     context = {
         "person": person,
         "p": present.person_detail(person),
-        "tags": tags,
+        "household": (
+            present.household_label(person.household, request.user) if person.household_id else ""
+        ),
+        "tags": [(kind, tag, tag.pk in removable) for kind, tag in tags],
         "events": person.events.select_related("address").order_by("date", "id"),
         "versions": actions.versions(person),
         "pending": actions.pending_for(person),
@@ -207,13 +216,27 @@ def person_tag_add(request, public_id):
 
 
 @login_required
-@require_POST
 def person_tag_remove(request, public_id, kind):
+    """删除标签 in two steps: a page that asks, and its POST (``confirm=1``) that removes."""
     person = _person(request, public_id)
     index = CareTag._meta.get_field("kind_code").index_of(kind)
     tag = get_object_or_404(
         CareTag.objects.restrict(request.user, "view"), person=person, kind_index=index
     )
+    if request.method != "POST" or request.POST.get("confirm") != "1":
+        with transaction.atomic():  # the page names the tag: a read audited as such
+            shown = dict((t.pk, k) for k, t in actions.read_care_tags(person, actor=request.user))
+        if tag.pk not in shown:
+            raise Http404
+        context = {
+            "p": present.person_summary(person),
+            "tag": tag,
+            "kind": shown[tag.pk],
+            "may_remove": CareTag.objects.filter(pk=tag.pk)
+            .restrict(request.user, "delete")
+            .exists(),
+        }
+        return render(request, "registry/tag_remove_confirm.html", context)
     try:
         actions.do_remove_care_tag(tag, actor=request.user)
     except ActionError as exc:
@@ -437,7 +460,8 @@ def submission_detail(request, public_id, *, error=None, status=200):
     may_approve = Submission.objects.filter(pk=sub.pk).restrict(request.user, "approve").exists()
     context = {
         "sub": sub,
-        "data": present.submission_data(sub.record_kind, sub.data),
+        "is_change": present.is_change(sub),
+        "data": present.submission_rows(sub.record_kind, sub.data, user=request.user),
         "conflicts": sub.conflicts.all(),
         "may_approve": may_approve and sub.status == SubmissionStatus.PENDING,
         "may_withdraw": sub.submitted_by_id == request.user.pk
@@ -519,6 +543,7 @@ def conflict_resolve(request, public_id):
 # Other records --------------------------------------------------------------------------
 
 LISTS = {
+    "household": (_("户"), ("head", "number", "address", "grid")),
     "address": (_("标准地址"), ("code", "full_name", "level", "grid")),
     "house": (_("房屋"), ("address", "use", "owner", "grid")),
     "rental": (_("出租房屋"), ("house", "landlord", "start_date", "grid")),
@@ -529,6 +554,17 @@ LISTS = {
 
 def _row(kind, obj) -> dict:
     """Cells of a list or detail row, masked."""
+    if kind == "household":
+        heads = getattr(obj, "heads", None) or []
+        return {
+            "key": obj.public_id,
+            _("户主"): mask_name(heads[0].name) if heads else "—",
+            _("户号"): obj.number or "—",
+            _("户类型"): obj.get_kind_display(),
+            _("住址"): obj.address.full_name,
+            _("人数"): getattr(obj, "member_count", "—"),
+            _("所属网格"): obj.grid.name,
+        }
     if kind == "address":
         return {
             "key": obj.code,
@@ -592,6 +628,7 @@ def _row(kind, obj) -> dict:
 
 
 SELECTS = {
+    "household": ("address", "grid"),
     "address": ("grid", "village", "parent"),
     "house": ("address", "owner", "owner_unit", "grid"),
     "rental": ("house__address", "landlord", "grid"),
@@ -614,6 +651,14 @@ def record_list(request, kind):
             qs = qs.filter(name__contains=q)
         elif kind == "house":
             qs = qs.filter(search.address_filter(q, request.user, field="address"))
+        elif kind == "household":
+            qs = qs.filter(Q(number=q) | search.address_filter(q, request.user, field="address"))
+    if kind == "household":
+        heads = Person.objects.restrict(request.user, "view").filter(relation=Relation.HEAD)
+        qs = qs.annotate(member_count=Count("members")).order_by("grid__code", "id")
+        qs = qs.prefetch_related(
+            Prefetch("members", queryset=heads.order_by("id"), to_attr="heads")
+        )
     page = _page(request, qs)
     rows = [_row(kind, obj) for obj in page]
     context = {
@@ -640,6 +685,7 @@ def record_detail(request, kind, key):
         members = Person.objects.restrict(request.user, "view").filter(household=household)
         context = {
             "household": household,
+            "label": present.household_label(household, request.user),
             "members": [
                 present.person_summary(p) for p in members.select_related("grid", "residence")
             ],

@@ -2,6 +2,8 @@
 the county operator finds the person by exact ID number, and a grid worker of another
 grid cannot find them. No page shows a plaintext ID or mobile number."""
 
+import importlib
+
 import pytest
 from playwright.sync_api import expect
 
@@ -23,6 +25,12 @@ CHILD = id_number(52)
 
 @pytest.fixture
 def world(transactional_db):
+    # A transactional test before this one may have flushed the seeded reference data.
+    from django.apps import apps
+
+    importlib.import_module("gridgov.registry.migrations.0002_seed_ethnicities_and_care_tags").seed(
+        apps, None
+    )
     territory = make_territory()
     people = registry_people(territory)
     return {"people": people, "door": make_address()}

@@ -100,16 +100,25 @@ def test_a_bad_member_number_is_shown_on_its_card_and_nothing_is_saved(client, p
     assert "身份证号码校验位错误" in page
     assert 'id="id_members-0-id_number_errors"' in page
     assert not Submission.objects.filter(record_kind="household").exists()
-    # The numbers typed come back masked, with a token; blank + token keeps them.
+    # The valid numbers typed come back masked, with a token; blank + token keeps them.
+    # The wrong one is not kept: its input comes back empty, to be typed again.
     assert 'placeholder="450***********' in page
     import re
 
     tokens = dict(re.findall(r'name="(members-\d-[a-z_]+)__token" value="([^"]+)"', page))
-    assert set(tokens) == {"members-0-id_number", "members-0-phone", "members-1-id_number"}
-    data = _household_post(door, id_number=HEAD)
+    assert set(tokens) == {"members-0-phone", "members-1-id_number"}
+    assert "已清空，请重新输入" in page
+    assert f'placeholder="450***********{bad[-4:]}"' not in page
+    # Leaving it blank does not resubmit the wrong number: it is missing now.
+    data = _household_post(door, id_number="")
     data["members-0-phone"] = ""
     data["members-1-id_number"] = ""
     data.update({f"{name}__token": token for name, token in tokens.items()})
+    response = client.post("/registry/collect/household/", data)
+    assert response.status_code == 400
+    assert "请填写证件号码" in response.content.decode()
+    assert not Submission.objects.filter(record_kind="household").exists()
+    data["members-0-id_number"] = HEAD
     response = client.post("/registry/collect/household/", data)
     assert response.status_code == 302
     sub = Submission.objects.get(record_kind="household")
