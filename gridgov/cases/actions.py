@@ -998,6 +998,17 @@ def do_decide_extension(
             new_due = _end_of(until) if until else assignment.extension_until
             if new_due <= case.due_at:
                 raise ValidationError({"until": [_("延期后的期限应晚于当前期限")]})
+            limit = add_workdays(
+                case.due_at, CasePolicy.current().max_extension_workdays, case.place_code
+            )
+            if new_due > limit:
+                raise ValidationError(
+                    {
+                        "until": [
+                            _("延期不能晚于 %(d)s") % {"d": f"{timezone.localtime(limit):%Y-%m-%d}"}
+                        ]
+                    }
+                )
             assignment.extension_status = ExtensionStatus.APPROVED
             assignment.reply_due_at = new_due
             _start_stage(case, new_due, now=now)

@@ -175,7 +175,17 @@ class CaseOut(CaseListOut):
 
 
 class CaseCreatedOut(CaseOut):
-    tracking_code: str = Field(description="查询码：告知反映人，凭此在网上查询和评价")
+    tracking_code: str = Field(
+        "",
+        description="查询码：告知反映人，凭此在网上查询和评价。只在代群众登记（电话受理、"
+        "部门系统对接）时返回；网格员自己上报的事件没有需要评价的反映人",
+    )
+
+    @staticmethod
+    def resolve_tracking_code(obj):
+        # The rating counts in the appraisal: staff who handle a case must not hold the
+        # code that rates it, unless they took it on a resident's behalf.
+        return obj.tracking_code if obj.channel in (Channel.PHONE, Channel.API) else ""
 
 
 class AttachmentOut(Schema):

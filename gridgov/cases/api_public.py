@@ -10,6 +10,7 @@ even the reporter's own, since whoever holds a tracking code may read the page.
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema, Status
 
 from gridgov.areas.api import ErrorOut
@@ -17,7 +18,9 @@ from gridgov.cases import actions
 from gridgov.cases.api import CaseIn, intake
 from gridgov.cases.choices import PUBLIC_EVENTS, Channel
 from gridgov.cases.choices import Status as CaseStatus
-from gridgov.cases.models import Case
+from gridgov.cases.models import Case, IdempotencyKey
+from gridgov.cases.views_public import recent_reports, reports_per_hour
+from gridgov.core.middleware import client_ip
 
 router = Router(auth=None)
 
@@ -84,7 +87,14 @@ def _by_code(tracking_code: str) -> Case:
 
 @router.post(
     "",
-    response={201: PublicCaseOut, 200: PublicCaseOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={
+        201: PublicCaseOut,
+        200: PublicCaseOut,
+        403: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
+    },
     summary="群众反映问题（无需登录；返回查询码）",
     description="同一 Idempotency-Key 重复提交同样内容返回原事件（200），不会重复登记。",
     operation_id="public_report_case",
@@ -92,6 +102,16 @@ def _by_code(tracking_code: str) -> Case:
 def report(
     request, payload: PublicCaseIn, idempotency_key: str = Header("", alias="Idempotency-Key")
 ):
+    # The same per-address limit as the public form (a repeat of an accepted key is not
+    # counted: it creates nothing).
+    replay = (
+        bool(idempotency_key)
+        and IdempotencyKey.objects.filter(
+            owner=PUBLIC_OWNER, key=idempotency_key.strip()[:100]
+        ).exists()
+    )
+    if not replay and recent_reports(client_ip(request)) >= reports_per_hour():
+        return Status(429, {"detail": _("提交过于频繁，请一小时后再试，或拨打 12345 热线反映")})
     case, created = actions.submit_case(
         channel=Channel.RESIDENT,
         **intake(payload),

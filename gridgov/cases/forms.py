@@ -333,8 +333,11 @@ class ActionForm(forms.Form):
         return values
 
 
-def _note(label, *, required=False, rows=2):
-    field = forms.CharField(label=label, required=False, widget=_area(rows))
+PUBLIC_HINT = _("此内容将在查询页面向反映人公开，请勿写入他人的姓名、电话等个人信息")
+
+
+def _note(label, *, required=False, rows=2, help_text=""):
+    field = forms.CharField(label=label, required=False, widget=_area(rows), help_text=help_text)
     return wanted(field) if required else field
 
 
@@ -347,7 +350,14 @@ class EscalateForm(ActionForm):
 
 
 class ResultForm(ActionForm):
-    result = _note(_("处理结果"), required=True, rows=3)
+    result = _note(
+        _("处理结果"),
+        required=True,
+        rows=3,
+        help_text=_(
+            "网格就地解决时，处理结果和现场照片将在查询页面向反映人公开，请勿写入他人个人信息"
+        ),
+    )
     attachments = AttachmentsField(label=_("现场照片"), capture=True)
 
 
@@ -360,7 +370,7 @@ class RejectForm(ActionForm):
             widget=forms.Select(attrs=_SELECT),
         )
     )
-    reason = _note(_("说明"), required=True)
+    reason = _note(_("说明"), required=True, help_text=PUBLIC_HINT)
     duplicate_of = forms.CharField(
         label=_("与之重复的事件编号"),
         required=False,
@@ -392,7 +402,7 @@ class DispatchForm(ActionForm):
 
 
 class PostponeForm(ActionForm):
-    reason = _note(_("缓办理由"), required=True)
+    reason = _note(_("缓办理由"), required=True, help_text=PUBLIC_HINT)
     until = wanted(
         forms.DateField(
             label=_("缓办至"),

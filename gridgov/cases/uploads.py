@@ -5,12 +5,18 @@ verify with Pillow, a PDF must start with ``%PDF-`` and end with ``%%EOF``. The 
 name says what the bytes are.
 """
 
+import io
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 IMAGE_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png")}
 IMAGE_FORMATS["WEBP"] = ("webp", "image/webp")
+# Larger photos are refused: decoding one would take gigabytes (a few KB of PNG can
+# declare 20,000 × 20,000 pixels). 40 MP is more than any phone camera takes.
+MAX_PIXELS = 40_000_000
 
 
 def max_bytes() -> int:
@@ -45,14 +51,35 @@ def check_upload(upload) -> tuple[str, str]:
     try:
         with Image.open(upload) as image:
             kind = image.format
+            pixels = image.width * image.height
             image.verify()
+    except Image.DecompressionBombError:
+        kind, pixels = None, MAX_PIXELS + 1
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        kind = None
+        kind, pixels = None, 0
     finally:
         upload.seek(0)
+    if pixels > MAX_PIXELS:
+        raise ValidationError(_("照片尺寸过大（超过 4000 万像素）"), code="too_many_pixels")
     if kind not in IMAGE_FORMATS:
         raise ValidationError(_("只能上传 JPEG、PNG、WebP 照片或 PDF 文件"), code="bad_type")
     return IMAGE_FORMATS[kind]
+
+
+def without_metadata(upload, extension: str):
+    """The image re-encoded without EXIF and other metadata (a phone photo carries the
+    place it was taken, the device and the time), turned upright first."""
+    from PIL import Image, ImageOps
+
+    fmt = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[extension]
+    upload.seek(0)
+    with Image.open(upload) as image:
+        image = ImageOps.exif_transpose(image)
+        if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        out = io.BytesIO()
+        image.save(out, format=fmt, **({"quality": 90} if fmt != "PNG" else {}))
+    return ContentFile(out.getvalue(), name=f"photo.{extension}")
 
 
 def check_uploads(uploads) -> list[tuple]:
@@ -63,7 +90,10 @@ def check_uploads(uploads) -> list[tuple]:
     checked, errors = [], []
     for number, upload in enumerate(uploads, start=1):
         try:
-            checked.append((upload, *check_upload(upload)))
+            extension, content_type = check_upload(upload)
+            if content_type.startswith("image/"):
+                upload = without_metadata(upload, extension)
+            checked.append((upload, extension, content_type))
         except ValidationError as exc:
             errors.append(_("第 %(n)d 个附件：%(msg)s") % {"n": number, "msg": exc.messages[0]})
     if errors:

@@ -700,6 +700,7 @@ def file_response(item: CaseAttachment, *, thumb: bool = False):
         from PIL import Image, ImageOps
 
         with Image.open(handle) as image:
+            image.draft("RGB", THUMB_SIZE)  # JPEG: decode at a reduced size
             image = ImageOps.exif_transpose(image).convert("RGB")
             image.thumbnail(THUMB_SIZE)
             buffer = io.BytesIO()

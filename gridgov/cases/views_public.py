@@ -44,7 +44,7 @@ def reports_per_hour() -> int:
     return getattr(settings, "CASE_PUBLIC_REPORTS_PER_HOUR", 20)
 
 
-def _recent_reports(ip: str | None) -> int:
+def recent_reports(ip: str | None) -> int:
     """Cases created from ``ip`` without an account in the last hour (from the audit log,
     which records the client address of every creation: shared by all processes)."""
     if not ip:
@@ -105,7 +105,7 @@ def report(request):
             replay = IdempotencyKey.objects.filter(
                 owner=IDEMPOTENCY_OWNER, key=kwargs["idempotency_key"]
             ).exists()
-            if not replay and _recent_reports(client_ip(request)) >= reports_per_hour():
+            if not replay and recent_reports(client_ip(request)) >= reports_per_hour():
                 form.add_error(None, _("提交过于频繁，请一小时后再试，或拨打 12345 热线反映"))
                 status = 429
             else:

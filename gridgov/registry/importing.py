@@ -535,8 +535,19 @@ def choice(raw, key, choices, errors: RowErrors, *, default="", synonyms=None) -
     index, labels = _choice_index(choices)
     if value in index:
         return index[value]
-    errors.add(key, _("无法识别“%(value)s”，应为：%(labels)s") % {"value": value, "labels": labels})
+    errors.add(
+        key, _("无法识别“%(value)s”，应为：%(labels)s") % {"value": echo(value), "labels": labels}
+    )
     return ""
+
+
+def echo(value) -> str:
+    """A cell's value quoted in an error report: short, and never a long number (a file
+    with shifted columns would otherwise copy ID numbers and phones into the report)."""
+    text = str(value)
+    if re.search(r"\d{6,}", text):
+        return _("（含长数字，不予显示）")
+    return text[:20]
 
 
 def decimal_value(raw, key, errors: RowErrors, max_value) -> Decimal | None:
@@ -1141,7 +1152,9 @@ class PersonImporter(Importer):
         ethnicity_name = text(raw, "ethnicity", 20)
         ethnicity = self.ethnicities.get(ethnicity_name) if ethnicity_name else None
         if ethnicity_name and ethnicity is None:
-            errors.add("ethnicity", _("无法识别的民族“%(value)s”") % {"value": ethnicity_name})
+            errors.add(
+                "ethnicity", _("无法识别的民族“%(value)s”") % {"value": echo(ethnicity_name)}
+            )
         data["ethnicity"] = ethnicity
         nationality = text(raw, "nationality", 3).upper()
         if nationality and not (len(nationality) == 3 and nationality.isalpha()):

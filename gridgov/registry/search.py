@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from gridgov.core import audit
 from gridgov.core.audit import AuditKind, Target
-from gridgov.core.fields import blind_lookup
+from gridgov.core.fields import blind_lookup, normalise_phone
 from gridgov.registry.addressing import clean_text, find
 from gridgov.registry.identity import is_resident_id
 from gridgov.registry.models import Address, CareTag, CareTagKind, Person
@@ -30,7 +30,10 @@ def classify(query: str) -> str:
     compact = re.sub(r"[\s\-]", "", text)
     if len(compact) == 18 and is_resident_id(compact):
         return "id_number"
-    if PHONE_LIKE.match(text) and compact.lstrip("+").isdigit() and len(compact) in (11, 12, 13):
+    phone = normalise_phone(compact)
+    if PHONE_LIKE.match(text) and phone.isdigit() and len(phone) in (11, 12, 13):
+        # (+86 / 0086 / 86 before a mobile number is dropped, so it is not taken for an
+        # address and sent through a URL)
         return "phone"
     if ID_LIKE.match(compact) and any(ch.isdigit() for ch in compact):
         return "id_number"

@@ -156,3 +156,14 @@ def test_rating_by_tracking_code(client, world):
 def test_unknown_tracking_code_is_404(client, world):
     assert track(client, "ABCDEFGHJK").status_code == 404
     assert rate(client, "ABCDEFGHJK", "satisfied").status_code == 404
+
+
+def test_the_public_api_has_the_same_per_address_limit_as_the_form(client, world, settings):
+    settings.CASE_PUBLIC_REPORTS_PER_HOUR = 2
+    assert report(client, key="a").status_code == 201
+    assert report(client, key="b", description="另一处占道").status_code == 201
+    refused = report(client, key="c", description="第三处占道")
+    assert refused.status_code == 429 and "频繁" in refused.json()["detail"]
+    # A retry of an accepted submission is not a new report: it still gets its case.
+    assert report(client, key="a").status_code == 200
+    assert Case.objects.count() == 2

@@ -284,3 +284,23 @@ def test_one_open_supervision_order_per_agency_and_case(world):
     actions.do_supervise(case, "区中心督办", 2, actor=world["county_operator"])
     actions.do_answer_supervision(order, "已安排网格员处理", actor=world["worker"])
     actions.do_supervise(case, "仍未处理，再次督办", 1, actor=world["town_operator"])
+
+
+@time_machine.travel(TUESDAY, tick=False)
+def test_an_extension_is_approved_only_up_to_the_policy_limit(world):
+    case = resident_case(world)
+    case = actions.do_escalate(case, "需要执法", actor=world["worker"])
+    case = actions.do_accept(case, actor=world["town_operator"])
+    case = actions.do_dispatch(
+        case, world["lead_department"], "请处理", actor=world["town_operator"]
+    )
+    case = actions.do_sign(case, actor=world["handler"])
+    case = actions.do_request_extension(
+        case, date(2026, 12, 4), "需要联合执法", actor=world["handler"]
+    )
+    with pytest.raises(ValidationError) as error:
+        actions.do_decide_extension(
+            case, True, actor=world["town_operator"], until=date(2027, 6, 1)
+        )
+    assert "until" in error.value.message_dict
+    assert local_day(Case.objects.get(pk=case.pk).due_at) == date(2026, 12, 1)
