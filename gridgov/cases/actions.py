@@ -1217,7 +1217,10 @@ def do_rate(case: Case, rating: str, comment: str = ""):
                 case.status = Status.AT_GRID
             else:
                 case.status = Status.ACCEPTED
+            # The earlier result and feedback stay on the timeline; the case shows the new
+            # ones once they exist.
             case.result, case.resolved_at = "", None
+            case.feedback, case.fed_back_at = "", None
             _start_stage(case, _due(case, now, _stage_workdays(case.status)), now=now)
         else:
             kind_after = EventKind.CLOSED

@@ -92,6 +92,8 @@ def test_unsatisfied_reopens_once_then_closes(world):
         actions.do_rate(case, "unsatisfied", "")
     case = actions.do_rate(case, "unsatisfied", "第二天又来摆摊了")
     assert case.status == Status.AT_GRID and case.reopen_count == 1
+    assert case.feedback == "" and case.result == ""  # the old answer is history now
+    assert case.events.filter(kind="feedback", note="已处理").exists()
     case = actions.do_resolve_on_site(case, "已联系城管长期巡查", actor=world["worker"])
     case = actions.do_feedback(case, "已安排长期巡查", actor=world["worker"])
     case = actions.do_rate(case, "unsatisfied", "还是不满意")
