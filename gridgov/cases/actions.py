@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -573,11 +574,25 @@ def _to_agency(case: Case, status: str, area: Area, now: datetime) -> None:
 
 
 def do_resolve_on_site(case: Case, result: str, *, actor, attachments=(), expected_version=None):
-    """就地解决: the grid's staff resolved it themselves."""
-    result = _text(result, "result", label=_("处理结果"))
+    """就地解决: the grid's staff resolved it themselves (the result and photos are shown
+    to the requester)."""
+    return _resolve(
+        case,
+        result,
+        Status.AT_GRID,
+        EventKind.RESOLVED_ON_SITE,
+        actor,
+        attachments,
+        expected_version,
+        public=True,
+    )
+
+
+def _resolve(case, result, state, kind, actor, attachments, expected_version, *, public):
+    result = _text(result, "result", label=_("处理结果") if public else _("办理结果"))
     checked = check_uploads(attachments)
     with _changing(case, actor, expected_version) as case:
-        _require_state(case, Status.AT_GRID)
+        _require_state(case, state)
         post = _require_holder(actor, case)
         before, now = case.status, clock.now()
         case.status = Status.RESOLVED
@@ -585,14 +600,14 @@ def do_resolve_on_site(case: Case, result: str, *, actor, attachments=(), expect
         _start_stage(case, _due(case, now, _stage_workdays(Status.RESOLVED)), now=now)
         events.record(
             case,
-            EventKind.RESOLVED_ON_SITE,
+            kind,
             actor=actor,
             post=post,
             from_status=before,
             note=result,
-            public_note=result,
+            public_note=result if public else "",
             attachments=checked,
-            public_attachments=True,
+            public_attachments=public,
         )
     return case
 
@@ -1129,25 +1144,16 @@ def do_verify(case: Case, accepted: bool, note: str = "", *, actor, expected_ver
 
 def do_resolve(case: Case, result: str, *, actor, attachments=(), expected_version=None):
     """办结 by the agency itself."""
-    result = _text(result, "result", label=_("办理结果"))
-    checked = check_uploads(attachments)
-    with _changing(case, actor, expected_version) as case:
-        _require_state(case, Status.ACCEPTED)
-        post = _require_holder(actor, case)
-        before, now = case.status, clock.now()
-        case.status = Status.RESOLVED
-        case.result, case.resolved_at = result, now
-        _start_stage(case, _due(case, now, _stage_workdays(Status.RESOLVED)), now=now)
-        events.record(
-            case,
-            EventKind.RESOLVED,
-            actor=actor,
-            post=post,
-            from_status=before,
-            note=result,
-            attachments=checked,
-        )
-    return case
+    return _resolve(
+        case,
+        result,
+        Status.ACCEPTED,
+        EventKind.RESOLVED,
+        actor,
+        attachments,
+        expected_version,
+        public=False,
+    )
 
 
 def has_requester(case: Case) -> bool:
@@ -1521,3 +1527,55 @@ def do_update_policy(values: dict, *, actor) -> CasePolicy:
             after=changed_after,
         )
     return policy
+
+
+# System actions (the sweeper) -------------------------------------------------------------
+
+
+def do_resume_postponed(pk: int, now: datetime) -> Case | None:
+    """缓办期满: back to 办理中 at the agency, with a new deadline. None if the case was
+    resumed or changed meanwhile (the conditional UPDATE is the claim: of two sweepers
+    only one changes the row)."""
+    with transaction.atomic():
+        won = Case.objects.filter(
+            pk=pk, status=Status.POSTPONED, postponed_until__lte=timezone.localdate(now)
+        ).update(status=Status.ACCEPTED, version=F("version") + 1)
+        if not won:
+            return None
+        case = Case.objects.select_related("matter").get(pk=pk)
+        case.side_reason, case.postponed_until = "", None
+        _start_stage(case, _due(case, now, _stage_workdays(Status.ACCEPTED)), now=now)
+        case.updated_at = now
+        case.save()
+        events.record(
+            case,
+            EventKind.RESUMED,
+            actor_name=_("系统"),
+            from_status=Status.POSTPONED,
+            note=_("缓办期满，自动恢复办理"),
+        )
+        notify.new_work(case)
+    return case
+
+
+def do_close_unrated(pk: int, now: datetime) -> bool:
+    """评价期满未评价: closed. False if it was rated or changed meanwhile."""
+    with transaction.atomic():
+        won = Case.objects.filter(pk=pk, status=Status.FED_BACK, due_at__lte=now).update(
+            status=Status.CLOSED, version=F("version") + 1
+        )
+        if not won:
+            return False
+        case = Case.objects.get(pk=pk)
+        _finish(case, Status.CLOSED, now)
+        case.updated_at = now
+        case.save()
+        events.record(
+            case,
+            EventKind.CLOSED,
+            actor_name=_("系统"),
+            from_status=Status.FED_BACK,
+            note=_("评价期内未评价，自动结案"),
+            public_note=_("已结案"),
+        )
+    return True

@@ -45,7 +45,7 @@ from gridgov.cases.choices import (
     Urgency,
 )
 from gridgov.cases.models import Case, CasePolicy, IdempotencyKey
-from gridgov.cases.sweep import SweepResult, close_unrated, sweep
+from gridgov.cases.sweep import SweepResult, sweep
 from gridgov.core import clock
 from gridgov.core.exceptions import ActionError
 from gridgov.core.workdays import add_workdays
@@ -941,7 +941,7 @@ class Walker:
                     self.submit()
                 elif step.name == "rating_period_ends":
                     # What the worker's sweep did at that moment: closed, unrated.
-                    close_unrated(self.case.pk, moment)
+                    actions.do_close_unrated(self.case.pk, moment)
                     self.case.refresh_from_db()
                 else:
                     getattr(self, f"do_{step.name}")(**step.args, walked=walked)

@@ -30,11 +30,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gridgov.cases import events, notify
+from gridgov.cases import actions, notify
 from gridgov.cases.choices import TIMED_STATES, EventKind, Flag, Status, SupervisionStatus
 from gridgov.cases.models import Case, CaseEvent, SupervisionOrder
 from gridgov.core import clock
@@ -188,13 +187,13 @@ def _sweep(now: datetime) -> SweepResult:
     today = timezone.localdate(now)
     due_back = Case.objects.filter(status=Status.POSTPONED, postponed_until__lte=today)
     for pk in list(due_back.order_by("pk").values_list("pk", flat=True)[:MAX_SINGLE_STEPS]):
-        if _resume(pk, now):
+        if actions.do_resume_postponed(pk, now):
             result.resumed += 1
 
     # 4. Feedback given, no rating within the rating period: closed.
     expired = Case.objects.filter(status=Status.FED_BACK, due_at__lte=now)
     for pk in list(expired.order_by("pk").values_list("pk", flat=True)[:MAX_SINGLE_STEPS]):
-        if close_unrated(pk, now):
+        if actions.do_close_unrated(pk, now):
             result.closed += 1
 
     # 5. Supervision orders overdue: tell the issuing agency once.
@@ -211,73 +210,3 @@ def _sweep(now: datetime) -> SweepResult:
                 notify.supervision_overdue(order)
                 result.supervision_overdue += 1
     return result
-
-
-def _resume(pk: int, now) -> bool:
-    from gridgov.cases.actions import _stage_workdays, _start_stage
-    from gridgov.core.workdays import add_workdays
-
-    with transaction.atomic():
-        locked = (
-            Case.objects.select_for_update()
-            .filter(pk=pk, status=Status.POSTPONED, postponed_until__lte=timezone.localdate(now))
-            .select_related("matter")
-            .first()
-        )
-        if locked is None:
-            return False
-        # The conditional UPDATE is the claim (SQLite has no row locks); the loser of a
-        # race changes no row and stops here.
-        won = Case.objects.filter(pk=pk, status=Status.POSTPONED).update(
-            status=Status.ACCEPTED, version=F("version") + 1
-        )
-        if not won:
-            return False
-        locked.status = Status.ACCEPTED
-        locked.version += 1
-        locked.side_reason, locked.postponed_until = "", None
-        due = add_workdays(now, _stage_workdays(Status.ACCEPTED), locked.place_code)
-        _start_stage(locked, due, now=now)
-        locked.updated_at = now
-        locked.save()
-        events.record(
-            locked,
-            EventKind.RESUMED,
-            actor_name=_("系统"),
-            from_status=Status.POSTPONED,
-            note=_("缓办期满，自动恢复办理"),
-        )
-        notify.new_work(locked)
-    return True
-
-
-def close_unrated(pk: int, now) -> bool:
-    """Close a case whose rating period ended at ``now`` unrated (False if it was rated
-    or changed meanwhile)."""
-    with transaction.atomic():
-        won = Case.objects.filter(pk=pk, status=Status.FED_BACK, due_at__lte=now).update(
-            status=Status.CLOSED,
-            closed_at=now,
-            due_at=None,
-            warn_at=None,
-            flag=Flag.NORMAL,
-            flag_claim="",
-            holder_grid=None,
-            holder_area=None,
-            holder_department=None,
-            stage=F("stage") + 1,
-            version=F("version") + 1,
-            updated_at=now,
-        )
-        if not won:
-            return False
-        case = Case.objects.get(pk=pk)
-        events.record(
-            case,
-            EventKind.CLOSED,
-            actor_name=_("系统"),
-            from_status=Status.FED_BACK,
-            note=_("评价期内未评价，自动结案"),
-            public_note=_("已结案"),
-        )
-    return True
